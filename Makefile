@@ -1,0 +1,36 @@
+# The two commands of the README are `make demo` and `make test`; the rest are their parts.
+.PHONY: demo test install up down status migrate seed lint typecheck reset
+
+demo:
+	@bash scripts/demo.sh
+
+test:
+	@bash scripts/test.sh
+
+install:
+	@bash scripts/install.sh
+
+up: install
+	@bash scripts/services.sh up
+
+down:
+	@bash scripts/services.sh down
+
+status:
+	@bash scripts/services.sh status
+
+migrate:
+	@.venv/bin/python manage.py migrate
+
+seed:
+	@bash scripts/load_demo_data.sh
+
+lint:
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+typecheck:
+	@.venv/bin/mypy
+
+# Stops everything and deletes all local data (databases, indices, logs). Downloads stay cached.
+reset: down
+	@rm -rf .run

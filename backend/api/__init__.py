@@ -1,0 +1,1 @@
+"""The GraphQL API: one sub-package per domain, mirroring it; `schema` assembles them."""

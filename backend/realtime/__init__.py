@@ -1,0 +1,1 @@
+"""Websocket consumers (Channels) and their routing."""

@@ -1,0 +1,1 @@
+"""Escrow domain: technology deposit vault, payment trust deposits, double-entry ledger."""

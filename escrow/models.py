@@ -1,0 +1,1 @@
+"""Escrow models arrive with the escrow issue."""

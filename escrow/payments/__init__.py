@@ -1,0 +1,1 @@
+"""Payment trust deposits: the gateway interface and its Stripe implementation."""

@@ -1,0 +1,1 @@
+"""Marketplace domain: organisations, patents, listings, demands, deals, brokers."""

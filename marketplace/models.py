@@ -1,0 +1,64 @@
+"""Marketplace models. Patents come first: everything else (listings, deals) is built on them."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+
+class PatentOffice(models.TextChoices):
+    KR = "KR", "Korean Intellectual Property Office"
+    US = "US", "United States Patent and Trademark Office"
+    JP = "JP", "Japan Patent Office"
+    CN = "CN", "China National Intellectual Property Administration"
+    EP = "EP", "European Patent Office"
+    WO = "WO", "WIPO (PCT)"
+
+
+class LegalStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    REGISTERED = "registered", "Registered"
+    LAPSED = "lapsed", "Lapsed"
+    EXPIRED = "expired", "Expired"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Patent(models.Model):
+    """A patent or application as recorded by its office. Keyed by office + application number."""
+
+    office = models.CharField(max_length=2, choices=PatentOffice.choices)
+    application_number = models.CharField(max_length=40)
+    application_date = models.DateField(null=True, blank=True)
+    registration_number = models.CharField(max_length=40, blank=True)
+    registration_date = models.DateField(null=True, blank=True)
+    publication_number = models.CharField(max_length=40, blank=True)
+    publication_date = models.DateField(null=True, blank=True)
+    # Language code -> text. Korean records carry Korean and English titles; NASA ones English only.
+    titles = models.JSONField(default=dict)
+    abstracts = models.JSONField(default=dict)
+    ipc_codes = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    applicants = ArrayField(models.CharField(max_length=255), default=list, blank=True)
+    inventors = ArrayField(models.CharField(max_length=255), default=list, blank=True)
+    legal_status = models.CharField(max_length=16, choices=LegalStatus.choices, default=LegalStatus.PENDING)
+    expiry_date = models.DateField(null=True, blank=True)
+    # Where the record came from (dataset name) and its identifier there, for provenance.
+    source = models.CharField(max_length=64, blank=True)
+    source_reference = models.CharField(max_length=64, blank=True)
+    # Fields of the source record that have no column of their own yet (category, contact office…).
+    extra = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "application_number"], name="patent_office_application_uniq"
+            ),
+        ]
+        ordering = ["office", "application_number"]
+
+    def __str__(self) -> str:
+        return f"{self.office} {self.application_number}: {self.title}"
+
+    @property
+    def title(self) -> str:
+        """The title to show when no language is asked for: English first, then any."""
+        return self.titles.get("en") or next(iter(self.titles.values()), "")

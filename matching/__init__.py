@@ -1,0 +1,1 @@
+"""Matching domain: Elasticsearch documents, language analysis, embeddings, search, recommendations."""

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Loads the real patent records from ../shared/data (read-only). Idempotent: a second run only confirms.
+source "$(dirname "$0")/lib.sh"
+
+DATA_DIR="${IPMARKET_DATA_DIR:-$ROOT/../shared/data}"
+[[ -d "$DATA_DIR" ]] || die "demo data not found at $DATA_DIR (clone the project beside shared/, or set IPMARKET_DATA_DIR)"
+cd "$ROOT"
+log "importing Korean university patents (KIPRIS)"
+"$PY" manage.py import_patents --format kipris-csv "$DATA_DIR/kr_university_patents_inu.csv"
+log "importing NASA licensable inventions"
+"$PY" manage.py import_patents --format nasa-csv "$DATA_DIR/us_nasa_licensable_patents_2014.csv"

@@ -1,0 +1,15 @@
+"""Test settings: the real services, with names of their own so tests never touch the demo's data."""
+
+from urllib.parse import urlsplit
+
+from backend.env import env
+from backend.settings import *  # noqa: F403
+from backend.settings import CHANNEL_LAYERS, REDIS_URL
+
+# pytest-django creates and drops test_<name> in the same PostgreSQL server.
+ELASTICSEARCH_INDEX_PREFIX = env("TEST_ELASTICSEARCH_INDEX_PREFIX", "test-ipmarket")
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "ipmarket-test:asgi"
+# A Redis database of its own for the broker, so the demo's worker never takes the tests' tasks.
+CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", urlsplit(REDIS_URL)._replace(path="/2").geturl())
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
