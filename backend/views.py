@@ -9,4 +9,5 @@ from marketplace.models import Patent
 
 def home(request: HttpRequest) -> HttpResponse:
     by_source = Patent.objects.values("office", "source").annotate(n=Count("id")).order_by("office", "source")
-    return render(request, "backend/home.html", {"by_source": list(by_source), "total": Patent.objects.count()})
+    context = {"by_source": list(by_source), "total": Patent.objects.count()}
+    return render(request, "backend/home.html", context)

@@ -17,8 +17,10 @@ install_python() {
   "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || die "$python is not Python 3.11"
   log "installing Python dependencies into .venv"
   [[ -x "$PY" ]] || "$python" -m venv "$VENV"
-  "$PY" -m pip install -q --upgrade pip
-  "$PY" -m pip install -q -c "$ROOT/requirements.lock" -e "$ROOT[dev]"
+  local pip_log="$RUN_DIR/logs/pip.log"
+  { "$PY" -m pip install --upgrade pip &&
+    "$PY" -m pip install -c "$ROOT/requirements.lock" -e "$ROOT[dev]"; } >"$pip_log" 2>&1 ||
+    { tail -30 "$pip_log"; die "pip install failed (full log: $pip_log)"; }
   echo "$want" >"$stamp"
 }
 
