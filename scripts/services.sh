@@ -172,7 +172,7 @@ up_stripe_mock() {
   mkdir -p "$dir"
   log "starting stripe-mock $STRIPE_MOCK_VERSION on 127.0.0.1:$STRIPE_MOCK_PORT"
   nohup "$bin" -http-addr "127.0.0.1:$STRIPE_MOCK_PORT" -https-addr "127.0.0.1:$STRIPE_MOCK_HTTPS_PORT" \
-    >"$dir/stripe-mock.log" 2>&1 &
+    </dev/null >"$dir/stripe-mock.log" 2>&1 &
   echo $! >"$dir/stripe-mock.pid"
   wait_for "stripe-mock" 30 stripe_answers "http://127.0.0.1:$STRIPE_MOCK_PORT" ||
     { tail "$dir/stripe-mock.log"; die "stripe-mock did not start"; }
@@ -203,8 +203,11 @@ up_web() {
     die "port $APP_PORT is taken by another program; set APP_PORT to use another one"
   fi
   log "starting the ASGI server on http://127.0.0.1:$APP_PORT/"
-  (cd "$ROOT" && nohup "$VENV/bin/uvicorn" backend.asgi:application --host 127.0.0.1 --port "$APP_PORT" \
-    --no-access-log >"$dir/server.log" 2>&1 & echo $! >"$dir/server.pid")
+  # Started directly (no subshell) so that $! is the server itself and nothing holds our stdout open.
+  cd "$ROOT"
+  nohup "$VENV/bin/uvicorn" backend.asgi:application --host 127.0.0.1 --port "$APP_PORT" \
+    --no-access-log </dev/null >"$dir/server.log" 2>&1 &
+  echo $! >"$dir/server.pid"
   wait_for "the ASGI server" 60 curl -fsS -o /dev/null "http://127.0.0.1:$APP_PORT/graphql/?query=%7B__typename%7D" ||
     { tail -30 "$dir/server.log"; die "the ASGI server did not start"; }
 }
