@@ -1,0 +1,59 @@
+"""Marketplace models, one module per aggregate."""
+
+from marketplace.models.audit import AuditEntry
+from marketplace.models.deals import (
+    Deal,
+    DealBroker,
+    DealState,
+    Milestone,
+    MilestoneState,
+    NdaSignature,
+    NdaTemplate,
+    Offer,
+    OfferAcceptance,
+    Side,
+)
+from marketplace.models.demands import Demand
+from marketplace.models.listings import Listing, ListingStatus, Sector, TransactionType
+from marketplace.models.organisations import (
+    ApiToken,
+    BrokerProfile,
+    MemberRole,
+    Membership,
+    Organization,
+    OrgKind,
+)
+from marketplace.models.patents import LegalStatus, Patent, PatentEvent, PatentOffice, PatentOwnershipChange
+from marketplace.models.signals import Bookmark, ListingView
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Bookmark",
+    "BrokerProfile",
+    "Deal",
+    "DealBroker",
+    "DealState",
+    "Demand",
+    "LegalStatus",
+    "Listing",
+    "ListingStatus",
+    "ListingView",
+    "MemberRole",
+    "Membership",
+    "Milestone",
+    "MilestoneState",
+    "NdaSignature",
+    "NdaTemplate",
+    "Offer",
+    "OfferAcceptance",
+    "OrgKind",
+    "Organization",
+    "Patent",
+    "PatentEvent",
+    "PatentOffice",
+    "PatentOwnershipChange",
+    "Sector",
+    "Side",
+    "TransactionType",
+]
