@@ -1,0 +1,89 @@
+"""Who may see and do what: object-level checks shared by actions and the API.
+
+`access_deal` both checks and (optionally) locks, in Zulip's style: an action calls it first, inside its
+transaction, so that the check and the write see the same row. Someone outside a deal gets NOT_FOUND, not
+PERMISSION_DENIED: nobody outside a deal learns that it exists.
+"""
+
+from django.contrib.auth.models import User
+
+from marketplace.error_codes import ActionError, MarketplaceErrorCode
+from marketplace.models import Deal, Listing, ListingStatus, Membership, Side
+
+
+def is_operator(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_staff)
+
+
+def member_org_ids(user: User) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    return set(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+
+
+def is_member(user: User, organization_id: int) -> bool:
+    return (
+        user.is_authenticated
+        and Membership.objects.filter(user=user, organization_id=organization_id).exists()
+    )
+
+
+def deal_side(user: User, deal: Deal) -> Side | None:
+    """The side the user stands on in this deal, or None (brokers and outsiders stand on neither)."""
+    orgs = member_org_ids(user)
+    if deal.listing.seller_id in orgs:
+        return Side.SELLER
+    if deal.buyer_id in orgs:
+        return Side.BUYER
+    return None
+
+
+def is_deal_broker(user: User, deal: Deal) -> bool:
+    return user.is_authenticated and deal.brokers.filter(broker=user).exists()
+
+
+def can_see_deal(user: User, deal: Deal) -> bool:
+    return is_operator(user) or deal_side(user, deal) is not None or is_deal_broker(user, deal)
+
+
+def access_deal(user: User, deal_id: int, lock: bool = False) -> Deal:
+    queryset = Deal.objects.select_related("listing")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    deal = queryset.filter(pk=deal_id).first()
+    if deal is None or not can_see_deal(user, deal):
+        raise ActionError(MarketplaceErrorCode.NOT_FOUND, "No such deal.", "deal_id")
+    return deal
+
+
+def can_see_listing(user: User, listing: Listing) -> bool:
+    if listing.status in (ListingStatus.PUBLISHED, ListingStatus.UNDER_NEGOTIATION, ListingStatus.CLOSED):
+        return True
+    return is_operator(user) or is_member(user, listing.seller_id)
+
+
+def can_read_know_how(user: User, listing: Listing) -> bool:
+    """Confidential know-how: the seller, its assigned brokers, and buyers whose deal has a signed NDA."""
+    if is_operator(user) or is_member(user, listing.seller_id):
+        return True
+    if not user.is_authenticated:
+        return False
+    if listing.brokers.filter(pk=user.pk).exists():
+        return True
+    signed = ("nda_signed", "negotiating", "agreed", "in_escrow", "settled", "disputed", "resolved")
+    return (
+        Deal.objects.filter(listing=listing, buyer_id__in=member_org_ids(user), state__in=signed).exists()
+        or Deal.objects.filter(listing=listing, brokers__broker=user, state__in=signed).exists()
+    )
+
+
+def access_listing(user: User, listing_id: int, lock: bool = False, manage: bool = False) -> Listing:
+    queryset = Listing.objects.all()
+    if lock:
+        queryset = queryset.select_for_update()
+    listing = queryset.filter(pk=listing_id).first()
+    if listing is None or not can_see_listing(user, listing):
+        raise ActionError(MarketplaceErrorCode.NOT_FOUND, "No such listing.", "listing_id")
+    if manage and not (is_member(user, listing.seller_id) or is_operator(user)):
+        raise ActionError(MarketplaceErrorCode.PERMISSION_DENIED, "Only the seller may change this listing.")
+    return listing

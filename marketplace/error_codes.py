@@ -1,0 +1,31 @@
+"""Error codes of marketplace actions. Clients branch on these, never on messages."""
+
+from enum import StrEnum
+
+
+class MarketplaceErrorCode(StrEnum):
+    NOT_FOUND = "not_found"
+    PERMISSION_DENIED = "permission_denied"
+    INVALID = "invalid"
+    INVALID_STATE = "invalid_state"
+    ORGANIZATION_NOT_VERIFIED = "organization_not_verified"
+    OWN_LISTING = "own_listing"
+    DEAL_EXISTS = "deal_exists"
+    ALREADY_SIGNED = "already_signed"
+    NO_NDA_TEMPLATE = "no_nda_template"
+    SHARES_MUST_SUM_TO_100 = "shares_must_sum_to_100"
+    ONE_LEAD_BROKER = "one_lead_broker"
+    NOT_A_BROKER = "not_a_broker"
+    OFFER_SUPERSEDED = "offer_superseded"
+    ALREADY_ACCEPTED = "already_accepted"
+    MILESTONES_DO_NOT_MATCH_OFFER = "milestones_do_not_match_offer"
+
+
+class ActionError(Exception):
+    """A refused action: nothing was written. `field` names the input at fault, when there is one."""
+
+    def __init__(self, code: MarketplaceErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
