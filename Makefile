@@ -33,4 +33,4 @@ typecheck:
 
 # Stops everything and deletes all local data (databases, indices, logs). Downloads stay cached.
 reset: down
-	@rm -rf .run
+	@if [ -L .run ]; then rm -rf "$$(readlink -f .run)"; fi; rm -rf .run
