@@ -1,5 +1,5 @@
 # The two commands of the README are `make demo` and `make test`; the rest are their parts.
-.PHONY: demo test install up down status migrate seed lint typecheck reset
+.PHONY: demo test install up down status migrate seed lint typecheck reset schema
 
 demo:
 	@bash scripts/demo.sh
@@ -34,3 +34,7 @@ typecheck:
 # Stops everything and deletes all local data (databases, indices, logs). Downloads stay cached.
 reset: down
 	@if [ -L .run ]; then rm -rf "$$(readlink -f .run)"; fi; rm -rf .run
+
+# Writes the GraphQL SDL that tests compare with the code.
+schema:
+	@.venv/bin/python -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'backend.settings'); django.setup(); from backend.api.schema import schema; open('schema.graphql', 'w').write(str(schema) + '\n')"

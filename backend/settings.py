@@ -118,6 +118,9 @@ HEALTHCHECK_TIMEOUT_SECONDS = float(env("HEALTHCHECK_TIMEOUT_SECONDS", "2.0"))
 GRAPHENE = {
     "SCHEMA": "backend.api.schema.schema",
     "ATOMIC_MUTATIONS": True,
+    # Page size limit: `first`/`last` above this are refused with an error, not silently truncated.
+    "RELAY_CONNECTION_MAX_LIMIT": 100,
+    "RELAY_CONNECTION_ENFORCE_FIRST_OR_LAST": True,
 }
 
 AUTH_PASSWORD_VALIDATORS = [

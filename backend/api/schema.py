@@ -2,6 +2,9 @@
 
 import graphene
 from django.conf import settings
+from graphene import relay
+
+from backend.api.marketplace.patents import PatentQueries
 
 
 class ServerInfo(graphene.ObjectType):
@@ -11,7 +14,8 @@ class ServerInfo(graphene.ObjectType):
     debug = graphene.Boolean(required=True, description="Whether the server runs in debug mode.")
 
 
-class Query(graphene.ObjectType):
+class Query(PatentQueries, graphene.ObjectType):
+    node = relay.Node.Field(description="Any object by its global id.")
     server_info = graphene.Field(ServerInfo, required=True, description="About this server.")
 
     @staticmethod
