@@ -2,7 +2,7 @@
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import IO
 
@@ -63,3 +63,14 @@ def csv_rows(stream: IO[str]) -> Iterator[tuple[int, dict[str, str]]]:
         row = {name: (values[i] if i < len(values) else "") for i, name in enumerate(names) if name}
         yield start, row
         start = reader.line_num + 1
+
+
+def read_rows(
+    stream: IO[str], today: date, parse_row: Callable[[dict[str, str], date], PatentRecord]
+) -> Iterator[tuple[int, ParsedRow]]:
+    """Every CSV row parsed by `parse_row`, or the RowError that says why it could not be."""
+    for line, row in csv_rows(stream):
+        try:
+            yield line, parse_row(row, today)
+        except FieldError as exc:
+            yield line, RowError(line=line, field=exc.field, reason=exc.reason)

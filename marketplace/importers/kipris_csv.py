@@ -13,12 +13,12 @@ from marketplace.importers.common import (
     FieldError,
     ParsedRow,
     add_years,
-    csv_rows,
     digits,
     legal_status,
     parse_date,
+    read_rows,
 )
-from marketplace.interface import PatentRecord, RowError
+from marketplace.interface import PatentRecord
 
 SOURCE = "kipris-csv"
 COLUMNS = {
@@ -131,8 +131,4 @@ def parse_row(row: dict[str, str], today: date) -> PatentRecord:
 
 
 def read(stream: IO[str], today: date) -> Iterator[tuple[int, ParsedRow]]:
-    for line, row in csv_rows(stream):
-        try:
-            yield line, parse_row(row, today)
-        except FieldError as exc:
-            yield line, RowError(line=line, field=exc.field, reason=exc.reason)
+    return read_rows(stream, today, parse_row)

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import IO
 
-from marketplace.importers.common import FieldError, ParsedRow, csv_rows, digits, legal_status, parse_date
-from marketplace.interface import PatentRecord, RowError
+from marketplace.importers.common import FieldError, ParsedRow, digits, legal_status, parse_date, read_rows
+from marketplace.interface import PatentRecord
 
 SOURCE = "nasa-csv"
 APPLICANT = "National Aeronautics and Space Administration"
@@ -70,8 +70,4 @@ def parse_row(row: dict[str, str], today: date) -> PatentRecord:
 
 
 def read(stream: IO[str], today: date) -> Iterator[tuple[int, ParsedRow]]:
-    for line, row in csv_rows(stream):
-        try:
-            yield line, parse_row(row, today)
-        except FieldError as exc:
-            yield line, RowError(line=line, field=exc.field, reason=exc.reason)
+    return read_rows(stream, today, parse_row)
