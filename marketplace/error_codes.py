@@ -10,6 +10,7 @@ class MarketplaceErrorCode(StrEnum):
     INVALID_STATE = "invalid_state"
     ORGANIZATION_NOT_VERIFIED = "organization_not_verified"
     OWN_LISTING = "own_listing"
+    PATENT_NOT_OWNED = "patent_not_owned"
     DEAL_EXISTS = "deal_exists"
     ALREADY_SIGNED = "already_signed"
     NO_NDA_TEMPLATE = "no_nda_template"

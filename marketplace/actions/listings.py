@@ -43,6 +43,11 @@ def create_listing(
     patents = list(Patent.objects.filter(pk__in=patent_ids))
     if not patent_ids or len(patents) != len(set(patent_ids)):
         raise ActionError(MarketplaceErrorCode.INVALID, "Give one or more existing patents.", "patent_ids")
+    if any(patent.owner_id != seller_id for patent in patents):
+        # Only the holder may offer a patent; imported patents are linked to their holder's organisation.
+        raise ActionError(
+            MarketplaceErrorCode.PATENT_NOT_OWNED, "The seller does not hold every patent.", "patent_ids"
+        )
     listing = Listing.objects.create(
         seller=Organization.objects.get(pk=seller_id),
         created_by=user,

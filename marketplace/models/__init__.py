@@ -15,6 +15,7 @@ from marketplace.models.deals import (
 )
 from marketplace.models.demands import Demand
 from marketplace.models.listings import Listing, ListingStatus, Sector, TransactionType
+from marketplace.models.notifications import IdempotencyKey, Notification
 from marketplace.models.organisations import (
     ApiToken,
     BrokerProfile,
@@ -35,6 +36,7 @@ __all__ = [
     "DealBroker",
     "DealState",
     "Demand",
+    "IdempotencyKey",
     "LegalStatus",
     "Listing",
     "ListingStatus",
@@ -45,6 +47,7 @@ __all__ = [
     "MilestoneState",
     "NdaSignature",
     "NdaTemplate",
+    "Notification",
     "Offer",
     "OfferAcceptance",
     "OrgKind",

@@ -61,6 +61,9 @@ class Listing(models.Model):
     status = models.CharField(max_length=24, choices=ListingStatus.choices, default=ListingStatus.DRAFT)
     brokers = models.ManyToManyField("auth.User", related_name="brokered_listings", blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Set by the scheduled patent-life check: which warnings (lapsed, expiring soon…) the listing carries.
+    life_flags = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    life_checked_at = models.DateTimeField(null=True, blank=True)
     is_generated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

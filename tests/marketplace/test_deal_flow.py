@@ -4,7 +4,7 @@ from django.db.models import F
 from marketplace import actions
 from marketplace.actions.deals import BrokerShare, MilestoneInput, Terms
 from marketplace.error_codes import ActionError, MarketplaceErrorCode
-from marketplace.models import AuditEntry, Deal, DealState, Listing
+from marketplace.models import AuditEntry, Deal, DealState, Listing, Patent
 from tests.marketplace.factories import build_world
 
 pytestmark = pytest.mark.django_db
@@ -156,9 +156,13 @@ def test_offer_amounts_and_currencies_are_validated(amount: int, currency: str, 
 def test_an_unverified_seller_cannot_publish() -> None:
     w = build_world()
     org = w.other_seller.memberships.get().organization
-    listing = actions.create_listing(
-        w.other_seller, org.pk, "Unverified", w.listing.patents.values_list("pk", flat=True), ["option"]
+    patent_ids = list(w.listing.patents.values_list("pk", flat=True))
+    assert (
+        _codes(lambda: actions.create_listing(w.other_seller, org.pk, "Not theirs", patent_ids, ["option"]))
+        == MarketplaceErrorCode.PATENT_NOT_OWNED
     )
+    own = Patent.objects.create(office="KR", application_number="1020990000001", owner=org)
+    listing = actions.create_listing(w.other_seller, org.pk, "Unverified", [own.pk], ["option"])
 
     assert (
         _codes(lambda: actions.publish_listing(w.other_seller, listing.pk))
