@@ -5,6 +5,7 @@ from enum import StrEnum
 
 class MarketplaceErrorCode(StrEnum):
     NOT_FOUND = "not_found"
+    NOT_AUTHENTICATED = "not_authenticated"
     PERMISSION_DENIED = "permission_denied"
     INVALID = "invalid"
     INVALID_STATE = "invalid_state"
@@ -20,6 +21,11 @@ class MarketplaceErrorCode(StrEnum):
     OFFER_SUPERSEDED = "offer_superseded"
     ALREADY_ACCEPTED = "already_accepted"
     MILESTONES_DO_NOT_MATCH_OFFER = "milestones_do_not_match_offer"
+    EMAIL_TAKEN = "email_taken"
+    WEAK_PASSWORD = "weak_password"  # noqa: S105 -- an error code, not a secret
+    INVALID_CREDENTIALS = "invalid_credentials"
+    INVITATION_INVALID = "invitation_invalid"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 
 
 class ActionError(Exception):

@@ -1,5 +1,7 @@
 """Input checks shared by actions."""
 
+from collections.abc import Sequence
+
 from marketplace.error_codes import ActionError, MarketplaceErrorCode
 
 # ISO 4217 codes the platform settles in, with their minor-unit exponent (KRW and JPY have none).
@@ -13,4 +15,18 @@ def check_money(amount: int, currency: str, field: str) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
         raise ActionError(
             MarketplaceErrorCode.INVALID, "Amounts are positive integers in minor units.", field
+        )
+
+
+def check_text(value: str, field: str, max_length: int, required: bool = True) -> None:
+    if required and not value.strip():
+        raise ActionError(MarketplaceErrorCode.INVALID, "This field is required.", field)
+    if len(value) > max_length:
+        raise ActionError(MarketplaceErrorCode.INVALID, f"At most {max_length} characters.", field)
+
+
+def check_words(values: Sequence[str], field: str, max_length: int, max_count: int) -> None:
+    if len(values) > max_count or any(len(v) > max_length for v in values):
+        raise ActionError(
+            MarketplaceErrorCode.INVALID, f"At most {max_count} entries of {max_length} characters.", field
         )

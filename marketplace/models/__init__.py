@@ -19,6 +19,7 @@ from marketplace.models.notifications import IdempotencyKey, Notification
 from marketplace.models.organisations import (
     ApiToken,
     BrokerProfile,
+    Invitation,
     MemberRole,
     Membership,
     Organization,
@@ -37,6 +38,7 @@ __all__ = [
     "DealState",
     "Demand",
     "IdempotencyKey",
+    "Invitation",
     "LegalStatus",
     "Listing",
     "ListingStatus",
