@@ -1,11 +1,36 @@
-"""The Celery application: Redis broker, tasks discovered in the domain packages and in backend."""
+"""The Celery application: Redis broker, tasks discovered in the domain packages and in backend.
+
+`app.autodiscover_tasks()` imports `<app>.tasks` of every INSTALLED_APP (`marketplace.tasks`,
+`backend.tasks`…) when the worker starts. Beat (run inside the demo worker by scripts/services.sh) sends the
+periodic tasks below; crontab times are in CELERY_TIMEZONE (settings, default Asia/Seoul).
+"""
 
 import os
 
 from celery import Celery
+from celery.schedules import crontab
+
+from backend.env import env
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+
+
+def daily_at(value: str) -> crontab:
+    """'HH:MM' (24-hour clock) -> a crontab firing once a day at that time."""
+    hour, _, minute = value.strip().partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ValueError(f"expected a time of day as HH:MM, got {value!r}")
+    return crontab(hour=int(hour), minute=int(minute))
+
 
 app = Celery("ipmarket")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.conf.beat_schedule = {
+    "check-patent-life-daily": {
+        "task": "marketplace.check_patent_life",
+        "schedule": daily_at(env("PATENT_LIFE_CHECK_AT", "03:00")),
+        # A missed day is not worth two runs back to back: drop a run that waited over an hour.
+        "options": {"expires": 3600},
+    },
+}

@@ -111,6 +111,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
+# Beat's crontab entries (backend/celery.py) are read in this zone; the patent offices' dates are local.
+CELERY_TIMEZONE = env("CELERY_TIMEZONE", "Asia/Seoul")
 
 # Health probes give each dependency this long before calling it down.
 HEALTHCHECK_TIMEOUT_SECONDS = float(env("HEALTHCHECK_TIMEOUT_SECONDS", "2.0"))
@@ -139,7 +141,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# Development prints mail to the process's console (the Celery log for scheduled jobs); production sets
+# EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the EMAIL_HOST_* values below.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "IP Market <noreply@ipmarket.localhost>")
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,10 @@ from marketplace.error_codes import ActionError, MarketplaceErrorCode
 from marketplace.models import Deal, Listing, ListingStatus, Membership, Side
 
 
+# Deal states in which the NDA has been signed by both sides.
+SIGNED_STATES = ("nda_signed", "negotiating", "agreed", "in_escrow", "settled", "disputed", "resolved")
+
+
 def is_operator(user: User) -> bool:
     return bool(user.is_authenticated and user.is_staff)
 
@@ -70,10 +74,11 @@ def can_read_know_how(user: User, listing: Listing) -> bool:
         return False
     if listing.brokers.filter(pk=user.pk).exists():
         return True
-    signed = ("nda_signed", "negotiating", "agreed", "in_escrow", "settled", "disputed", "resolved")
     return (
-        Deal.objects.filter(listing=listing, buyer_id__in=member_org_ids(user), state__in=signed).exists()
-        or Deal.objects.filter(listing=listing, brokers__broker=user, state__in=signed).exists()
+        Deal.objects.filter(
+            listing=listing, buyer_id__in=member_org_ids(user), state__in=SIGNED_STATES
+        ).exists()
+        or Deal.objects.filter(listing=listing, brokers__broker=user, state__in=SIGNED_STATES).exists()
     )
 
 

@@ -4,6 +4,17 @@ import graphene
 from django.conf import settings
 from graphene import relay
 
+from backend.api.marketplace.accounts import AccountQueries
+from backend.api.marketplace.brokers import BrokerQueries
+from backend.api.marketplace.deals import DealQueries
+from backend.api.marketplace.demands import DemandQueries
+from backend.api.marketplace.listings import ListingQueries
+from backend.api.marketplace.mutations.accounts import AccountMutations
+from backend.api.marketplace.mutations.deals import DealMutations
+from backend.api.marketplace.mutations.demands import DemandMutations
+from backend.api.marketplace.mutations.listings import ListingMutations
+from backend.api.marketplace.mutations.organisations import OrganizationMutations
+from backend.api.marketplace.organisations import OrganizationQueries
 from backend.api.marketplace.patents import PatentQueries
 
 
@@ -14,8 +25,17 @@ class ServerInfo(graphene.ObjectType):
     debug = graphene.Boolean(required=True, description="Whether the server runs in debug mode.")
 
 
-class Query(PatentQueries, graphene.ObjectType):
-    node = relay.Node.Field(description="Any object by its global id.")
+class Query(
+    AccountQueries,
+    OrganizationQueries,
+    PatentQueries,
+    ListingQueries,
+    DemandQueries,
+    BrokerQueries,
+    DealQueries,
+    graphene.ObjectType,
+):
+    node = relay.Node.Field(description="Any object you may see, by its global id.")
     server_info = graphene.Field(ServerInfo, required=True, description="About this server.")
 
     @staticmethod
@@ -23,4 +43,15 @@ class Query(PatentQueries, graphene.ObjectType):
         return ServerInfo(version="0.1.0", debug=settings.DEBUG)
 
 
-schema = graphene.Schema(query=Query)
+class Mutation(
+    AccountMutations,
+    OrganizationMutations,
+    ListingMutations,
+    DemandMutations,
+    DealMutations,
+    graphene.ObjectType,
+):
+    pass
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation)

@@ -1,0 +1,175 @@
+"""The marketplace's DataLoaders, named XByYLoader. See backend/api/core/loaders.py for how they batch."""
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Q
+
+from backend.api.core.loaders import ListLoader, Loader
+from marketplace.access import SIGNED_STATES
+from marketplace.models import (
+    Bookmark,
+    BrokerProfile,
+    Deal,
+    DealBroker,
+    Demand,
+    Listing,
+    Membership,
+    Milestone,
+    NdaSignature,
+    Offer,
+    OfferAcceptance,
+    Organization,
+    Patent,
+    PatentEvent,
+    PatentOwnershipChange,
+)
+
+
+def _group(rows: Any, key: str) -> dict[Any, list[Any]]:
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[getattr(row, key)].append(row)
+    return grouped
+
+
+class OrganizationByIdLoader(Loader[int, Organization | None]):
+    sources = (
+        (Patent, "owner_id"),
+        (Listing, "seller_id"),
+        (Demand, "buyer_id"),
+        (Deal, "buyer_id"),
+        (BrokerProfile, "firm_id"),
+    )
+
+    def batch_load(self, keys: list[int]) -> dict[int, Organization | None]:
+        return {org.pk: org for org in Organization.objects.filter(pk__in=keys)}
+
+    def missing(self, key: int) -> Organization | None:
+        return None
+
+
+class ListingByIdLoader(Loader[int, Listing | None]):
+    sources = ((Deal, "listing_id"),)
+
+    def batch_load(self, keys: list[int]) -> dict[int, Listing | None]:
+        return {listing.pk: listing for listing in Listing.objects.filter(pk__in=keys)}
+
+    def missing(self, key: int) -> Listing | None:
+        return None
+
+
+class PatentsByListingIdLoader(ListLoader[int, Patent]):
+    sources = ((Listing, "pk"),)
+
+    def batch_load(self, keys: list[int]) -> dict[int, list[Patent]]:
+        links = Listing.patents.through.objects.filter(listing_id__in=keys).select_related("patent")
+        grouped: dict[int, list[Patent]] = defaultdict(list)
+        for link in links.order_by("patent__office", "patent__application_number"):
+            grouped[link.listing_id].append(link.patent)
+        return grouped
+
+
+class EventsByPatentIdLoader(ListLoader[int, PatentEvent]):
+    sources = ((Patent, "pk"),)
+
+    def batch_load(self, keys: list[int]) -> dict[int, list[PatentEvent]]:
+        return _group(PatentEvent.objects.filter(patent_id__in=keys), "patent_id")
+
+
+class OwnershipChangesByPatentIdLoader(ListLoader[int, PatentOwnershipChange]):
+    sources = ((Patent, "pk"),)
+
+    def batch_load(self, keys: list[int]) -> dict[int, list[PatentOwnershipChange]]:
+        return _group(PatentOwnershipChange.objects.filter(patent_id__in=keys), "patent_id")
+
+
+class MembershipsByOrganizationIdLoader(ListLoader[int, Membership]):
+    sources = ((Organization, "pk"),)
+
+    def batch_load(self, keys: list[int]) -> dict[int, list[Membership]]:
+        rows = Membership.objects.filter(organization_id__in=keys).select_related("user").order_by("id")
+        return _group(rows, "organization_id")
+
+
+class BookmarkedByListingIdLoader(Loader[int, bool]):
+    """Whether the viewer bookmarked each listing."""
+
+    sources = ((Listing, "pk"),)
+
+    def batch_load(self, keys: list[int]) -> dict[int, bool]:
+        user = self.loaders.user
+        if not user.is_authenticated:
+            return {}
+        marked = Bookmark.objects.filter(user=user, listing_id__in=keys)
+        return {listing_id: True for listing_id in marked.values_list("listing_id", flat=True)}
+
+    def missing(self, key: int) -> bool:
+        return False
+
+
+class KnowHowAccessByListingIdLoader(Loader[int, bool]):
+    """Whether the viewer may read a listing's confidential know-how, besides being seller or operator:
+    a broker of the listing, or a buyer or broker of one of its deals with a signed NDA."""
+
+    sources = ((Listing, "pk"),)
+
+    def batch_load(self, keys: list[int]) -> dict[int, bool]:
+        user = self.loaders.user
+        if not user.is_authenticated:
+            return {}
+        org_ids = list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+        brokered = Listing.brokers.through.objects.filter(listing_id__in=keys, user_id=user.pk)
+        signed = Deal.objects.filter(listing_id__in=keys, state__in=SIGNED_STATES).filter(
+            Q(buyer_id__in=org_ids) | Q(brokers__broker=user)
+        )
+        ids = set(brokered.values_list("listing_id", flat=True)) | set(
+            signed.values_list("listing_id", flat=True)
+        )
+        return {listing_id: True for listing_id in ids}
+
+    def missing(self, key: int) -> bool:
+        return False
+
+
+class BrokersByDealIdLoader(ListLoader[int, DealBroker]):
+    sources = ((Deal, "pk"),)
+
+    def batch_load(self, keys: list[int]) -> dict[int, list[DealBroker]]:
+        rows = (
+            DealBroker.objects.filter(deal_id__in=keys)
+            .select_related("broker", "broker__broker_profile")
+            .order_by("-is_lead", "id")
+        )
+        return _group(rows, "deal_id")
+
+
+class OffersByDealIdLoader(ListLoader[int, Offer]):
+    sources = ((Deal, "pk"),)
+
+    def batch_load(self, keys: list[int]) -> dict[int, list[Offer]]:
+        return _group(Offer.objects.filter(deal_id__in=keys).order_by("version"), "deal_id")
+
+
+class AcceptancesByOfferIdLoader(ListLoader[int, OfferAcceptance]):
+    sources = ((Offer, "pk"),)
+
+    def batch_load(self, keys: list[int]) -> dict[int, list[OfferAcceptance]]:
+        return _group(OfferAcceptance.objects.filter(offer_id__in=keys).order_by("id"), "offer_id")
+
+
+class NdaSignaturesByDealIdLoader(ListLoader[int, NdaSignature]):
+    sources = ((Deal, "pk"),)
+
+    def batch_load(self, keys: list[int]) -> dict[int, list[NdaSignature]]:
+        rows = (
+            NdaSignature.objects.filter(deal_id__in=keys).select_related("signer", "template").order_by("id")
+        )
+        return _group(rows, "deal_id")
+
+
+class MilestonesByDealIdLoader(ListLoader[int, Milestone]):
+    sources = ((Deal, "pk"),)
+
+    def batch_load(self, keys: list[int]) -> dict[int, list[Milestone]]:
+        return _group(Milestone.objects.filter(deal_id__in=keys).order_by("sequence"), "deal_id")

@@ -1,0 +1,46 @@
+"""A real GraphQL client (the `gql` package over HTTP) for tests against the running ASGI server."""
+
+from typing import Any
+
+import httpx
+from gql import Client, gql
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.httpx import HTTPXTransport
+
+
+class Api:
+    """One API user: anonymous, or with a bearer token. `call` returns `data`; `errors` the GraphQL errors."""
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.client = Client(
+            transport=HTTPXTransport(url=f"{base_url}/graphql/", headers=headers, timeout=30)
+        )
+
+    def call(self, query: str, **variables: Any) -> dict[str, Any]:
+        return self.client.execute(gql(query), variable_values=variables)
+
+    def errors(self, query: str, **variables: Any) -> list[dict[str, Any]]:
+        try:
+            self.client.execute(gql(query), variable_values=variables)
+        except TransportQueryError as error:
+            return list(error.errors or [])
+        raise AssertionError("the request succeeded")
+
+    def codes(self, query: str, **variables: Any) -> list[str]:
+        return [error["extensions"]["code"] for error in self.errors(query, **variables)]
+
+
+class BrowserSession:
+    """A browser-like session: cookies kept, the CSRF token sent back as X-CSRFToken, as the web app does."""
+
+    def __init__(self, base_url: str) -> None:
+        self.url = f"{base_url}/graphql/"
+        self.http = httpx.Client(timeout=30)
+
+    def post(self, query: str, csrf: bool = True, **variables: Any) -> httpx.Response:
+        headers = {"Referer": self.url}
+        token = self.http.cookies.get("csrftoken")
+        if csrf and token:
+            headers["X-CSRFToken"] = token
+        return self.http.post(self.url, json={"query": query, "variables": variables}, headers=headers)
