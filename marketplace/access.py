@@ -10,7 +10,6 @@ from django.contrib.auth.models import User
 from marketplace.error_codes import ActionError, MarketplaceErrorCode
 from marketplace.models import Deal, Listing, ListingStatus, Membership, Side
 
-
 # Deal states in which the NDA has been signed by both sides.
 SIGNED_STATES = ("nda_signed", "negotiating", "agreed", "in_escrow", "settled", "disputed", "resolved")
 
@@ -67,18 +66,20 @@ def can_see_listing(user: User, listing: Listing) -> bool:
 
 
 def can_read_know_how(user: User, listing: Listing) -> bool:
-    """Confidential know-how: the seller, its assigned brokers, and buyers whose deal has a signed NDA."""
+    """Confidential know-how: the seller, brokers assigned to the listing or one of its deals, and buyers
+    whose deal has a signed NDA."""
     if is_operator(user) or is_member(user, listing.seller_id):
         return True
     if not user.is_authenticated:
         return False
     if listing.brokers.filter(pk=user.pk).exists():
         return True
+    # Brokers assigned to any deal of the listing mediate it and need the substance; buyers need the NDA.
     return (
         Deal.objects.filter(
             listing=listing, buyer_id__in=member_org_ids(user), state__in=SIGNED_STATES
         ).exists()
-        or Deal.objects.filter(listing=listing, brokers__broker=user, state__in=SIGNED_STATES).exists()
+        or Deal.objects.filter(listing=listing, brokers__broker=user).exists()
     )
 
 

@@ -110,7 +110,7 @@ class BookmarkedByListingIdLoader(Loader[int, bool]):
 
 class KnowHowAccessByListingIdLoader(Loader[int, bool]):
     """Whether the viewer may read a listing's confidential know-how, besides being seller or operator:
-    a broker of the listing, or a buyer or broker of one of its deals with a signed NDA."""
+    a broker of the listing or of one of its deals, or a buyer whose deal on it has a signed NDA."""
 
     sources = ((Listing, "pk"),)
 
@@ -120,8 +120,8 @@ class KnowHowAccessByListingIdLoader(Loader[int, bool]):
             return {}
         org_ids = list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
         brokered = Listing.brokers.through.objects.filter(listing_id__in=keys, user_id=user.pk)
-        signed = Deal.objects.filter(listing_id__in=keys, state__in=SIGNED_STATES).filter(
-            Q(buyer_id__in=org_ids) | Q(brokers__broker=user)
+        signed = Deal.objects.filter(listing_id__in=keys).filter(
+            Q(buyer_id__in=org_ids, state__in=SIGNED_STATES) | Q(brokers__broker=user)
         )
         ids = set(brokered.values_list("listing_id", flat=True)) | set(
             signed.values_list("listing_id", flat=True)
