@@ -9,8 +9,8 @@ class AuditEntry(models.Model):
     object_type = models.CharField(max_length=40)
     object_id = models.BigIntegerField()
     action = models.CharField(max_length=60)
-    from_state = models.CharField(max_length=32, blank=True)
-    to_state = models.CharField(max_length=32, blank=True)
+    from_state = models.CharField(max_length=100, blank=True)
+    to_state = models.CharField(max_length=100, blank=True)
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:

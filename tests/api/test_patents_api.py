@@ -103,7 +103,7 @@ def test_a_page_larger_than_100_is_refused() -> None:
         .json()
     )
 
-    assert body["data"] is None
+    assert body.get("data") is None
     assert [error["extensions"]["code"] for error in body["errors"]] == ["PAGE_SIZE_EXCEEDED"]
 
 
