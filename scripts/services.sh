@@ -181,13 +181,16 @@ up_stripe_mock() {
 down_stripe_mock() { stop_pidfile stripe-mock "$RUN_DIR/stripe-mock/stripe-mock.pid"; }
 
 # --- Celery worker -------------------------------------------------------------------------------------
-# Our own code: restarted on every `up` so that it never runs stale code.
+# Our own code: restarted on every `up` so that it never runs stale code. `--beat` runs the scheduler of
+# periodic tasks (backend/celery.py) inside this one worker: there must be exactly one beat, and the demo
+# has one worker. A deployment with several workers runs `celery -A backend beat` once, separately.
 up_celery() {
   local dir="$RUN_DIR/celery"
   mkdir -p "$dir"
   down_celery
-  log "starting the Celery worker"
+  log "starting the Celery worker (with beat)"
   (cd "$ROOT" && "$VENV/bin/celery" -A backend worker --loglevel=INFO --concurrency=2 \
+    --beat --schedule="$dir/celerybeat-schedule" \
     --hostname="ipmarket@%h" --detach --pidfile="$dir/worker.pid" --logfile="$dir/worker.log")
   wait_for "Celery worker" 60 pid_alive "$dir/worker.pid" || { tail "$dir/worker.log"; die "Celery did not start"; }
 }
