@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Loads the real patent records from ../shared/data (read-only). Idempotent: a second run only confirms.
+# Loads the real patent records from ../shared/data (read-only), then generates the demo actors and deals
+# around them. Idempotent: a second run only confirms.
 source "$(dirname "$0")/lib.sh"
 
 DATA_DIR="${IPMARKET_DATA_DIR:-$ROOT/../shared/data}"
@@ -9,3 +10,7 @@ log "importing Korean university patents (KIPRIS)"
 "$PY" manage.py import_patents --format kipris-csv "$DATA_DIR/kr_university_patents_inu.csv"
 log "importing NASA licensable inventions"
 "$PY" manage.py import_patents --format nasa-csv "$DATA_DIR/us_nasa_licensable_patents_2014.csv"
+# Generated buyers, brokers, listings, demands and deals around the real patents, all marked is_generated.
+# Idempotent: a second run reports "already generated"; `manage.py generate_demo_data --reset` regenerates.
+log "generating demo organisations, users, listings, demands and deals (marked as generated)"
+"$PY" manage.py generate_demo_data
