@@ -1,12 +1,17 @@
 """Parsing helpers shared by the patent importers."""
 
 import csv
+import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import IO
 
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
 from marketplace.interface import PatentRecord, RowError
+from marketplace.models import LegalStatus, Patent, PatentOffice
 
 
 class FieldError(ValueError):
@@ -19,6 +24,47 @@ class FieldError(ValueError):
 
 
 ParsedRow = PatentRecord | RowError
+
+
+def _limits() -> tuple[dict[str, int], dict[str, int]]:
+    """max_length of each text field of PatentRecord, and of each item of its lists, read off the model."""
+    texts: dict[str, int] = {}
+    items: dict[str, int] = {}
+    for name in (f.name for f in dataclasses.fields(PatentRecord)):
+        column = Patent._meta.get_field(name)
+        if isinstance(column, ArrayField) and isinstance(column.base_field, models.CharField):
+            if column.base_field.max_length:
+                items[name] = column.base_field.max_length
+        elif isinstance(column, models.CharField) and column.max_length:
+            texts[name] = column.max_length
+    return texts, items
+
+
+TEXT_LIMITS, ITEM_LIMITS = _limits()
+
+
+def check_record(record: PatentRecord) -> PatentRecord:
+    """The record, if the database can take it as it is; a FieldError saying why not otherwise."""
+    if record.office not in PatentOffice.values:
+        raise FieldError(
+            "office", f"unknown office {record.office!r} (known: {', '.join(PatentOffice.values)})"
+        )
+    if record.legal_status not in LegalStatus.values:
+        raise FieldError(
+            "legal_status",
+            f"unknown legal status {record.legal_status!r} (known: {', '.join(LegalStatus.values)})",
+        )
+    for name, limit in TEXT_LIMITS.items():
+        _check_length(getattr(record, name), limit, name)
+    for name, limit in ITEM_LIMITS.items():
+        for i, item in enumerate(getattr(record, name)):
+            _check_length(item, limit, f"{name}[{i}]")
+    return record
+
+
+def _check_length(value: str, limit: int, field: str) -> None:
+    if len(value) > limit:
+        raise FieldError(field, f"longer than {limit} characters ({len(value)})")
 
 
 def parse_date(value: str, field: str, formats: tuple[str, ...]) -> date | None:
@@ -71,6 +117,6 @@ def read_rows(
     """Every CSV row parsed by `parse_row`, or the RowError that says why it could not be."""
     for line, row in csv_rows(stream):
         try:
-            yield line, parse_row(row, today)
+            yield line, check_record(parse_row(row, today))
         except FieldError as exc:
             yield line, RowError(line=line, field=exc.field, reason=exc.reason)

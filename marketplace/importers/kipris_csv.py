@@ -18,6 +18,7 @@ from marketplace.importers.common import (
     parse_date,
     read_rows,
 )
+from marketplace.importers.holders import marked_kind
 from marketplace.interface import PatentRecord
 
 SOURCE = "kipris-csv"
@@ -37,10 +38,35 @@ COLUMNS = {
 }
 DATE_FORMATS = ("%Y.%m.%d", "%Y-%m-%d", "%Y%m%d")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
-# Suffixes that KIPRIS separates from the organisation name by a space ("인천대학교 산학협력단").
-ORG_SUFFIXES = {"산학협력단", "산학협력재단", "산학협력단장"}
+# Words KIPRIS separates from the rest of an organisation's name by a space, so that the space-separated
+# applicant list must be put back together. Some close a name: "인천대학교 산학협력단", "하이프레스
+# 인코포레이티드", and a campus's foundation, "상명대학교 천안산학협력단". Some open one: "(주) 성후테크",
+# "농업회사법인 에이앤피테크놀로지주식회사". A company's legal form does either: "주식회사 셀비온",
+# "안국약품 주식회사".
+CLOSING = {"산학협력단장", "인코포레이티드", "코포레이션", "리미티드"}
+FOUNDATIONS = ("산학협력단", "산학협력재단")
+OPENING = {"(주)", "농업회사법인", "재단법인", "사단법인", "학교법인", "의료법인"}
+EITHER = {"주식회사", "유한회사"}
 # Korean patent term: 20 years from the filing date (Patent Act, art. 88).
 PATENT_TERM_YEARS = 20
+# What a row carries (see FIELDS in __init__): no claims, CPC codes, fee dates or family ids.
+FIELDS = (
+    "titles",
+    "abstracts",
+    "application_date",
+    "registration_number",
+    "registration_date",
+    "publication_number",
+    "publication_date",
+    "ipc_codes",
+    "applicants",
+    "inventors",
+    "legal_status",
+    "expiry_date",
+    "source",
+    "source_reference",
+    "extra",
+)
 
 
 def split_title(raw: str) -> dict[str, str]:
@@ -76,12 +102,28 @@ def parse_ipc(raw: str) -> list[str]:
 
 
 def parse_applicants(raw: str) -> list[str]:
+    """Applicant names from KIPRIS's space-separated list.
+
+    A legal form that can go either side ("주식회사") closes the name before it when that name says nothing
+    of what it is ("지오씨 주식회사"), and otherwise opens the next one ("인천대학교 산학협력단 주식회사
+    한화건설"). A one-syllable token is never a name of its own: it spells a name out ("주식회사 에스 피 지").
+    """
     names: list[str] = []
+    opened = False  # the last name is a legal form still waiting for the name it opens
     for token in raw.split():
-        if token in ORG_SUFFIXES and names:
+        joins = bool(names) and (
+            opened
+            or token in CLOSING
+            or (token.endswith(FOUNDATIONS) and "대학" not in token)
+            or len(token) == 1
+            or (token in EITHER and marked_kind(names[-1]) is None)
+        )
+        if joins:
             names[-1] = f"{names[-1]} {token}"
+            opened = False
         else:
             names.append(token)
+            opened = token in OPENING or token in EITHER
     return names
 
 

@@ -12,6 +12,18 @@ APPLICANT = "National Aeronautics and Space Administration"
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 UNKNOWN_EXPIRY = date(1970, 1, 1)  # the catalogue's placeholder for "unknown"
 REQUIRED = ("Title", "Reference Number", "Serial Number", "Patent Number", "Expiration Date")
+# What a row carries (see FIELDS in __init__): no dates but the expiry, no IPC codes, claims or inventors.
+FIELDS = (
+    "titles",
+    "abstracts",
+    "registration_number",
+    "applicants",
+    "legal_status",
+    "expiry_date",
+    "source",
+    "source_reference",
+    "extra",
+)
 
 
 def application_number(serial: str, reference: str) -> str:

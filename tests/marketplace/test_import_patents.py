@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from marketplace.importers import kipris_csv, nasa_csv
+from marketplace.importers import holders, kipris_csv, nasa_csv
 from marketplace.models import Patent
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -131,3 +131,67 @@ def test_a_file_that_is_not_utf8_is_refused_cleanly(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="not UTF-8"):
         _import("kipris-csv", path)
     assert Patent.objects.count() == 0
+
+
+def test_kipris_applicant_lists_are_put_back_together_around_legal_forms() -> None:
+    # real applicant lists from the KIPRIS file; KIPRIS writes them joined by spaces
+    lists = [
+        ["지오씨 주식회사", "인천대학교 산학협력단"],
+        ["인천대학교 산학협력단", "주식회사 한화건설"],
+        [
+            "인천대학교 산학협력단",
+            "(주)삼우아이티",
+            "청원화학 주식회사",
+            "대우조선해양건설 주식회사",
+            "주식회사 동양구조이앤알",
+        ],
+        ["인천대학교 산학협력단", "(주) 디.에이치.테크", "주식회사 에스 피 지"],
+        ["농업회사법인 에이앤피테크놀로지주식회사", "인천대학교 산학협력단"],
+        ["한국광기술원", "하이프레스 인코포레이티드", "강준희"],
+        ["인천대학교 산학협력단", "상명대학교 천안산학협력단"],
+        ["서울대학교산학협력단", "인천대학교 산학협력단"],
+    ]
+
+    assert [kipris_csv.parse_applicants(" ".join(names)) for names in lists] == lists
+
+
+def test_an_organisation_kind_is_guessed_from_its_name() -> None:
+    expected = {
+        "인천대학교 산학협력단": "university",
+        "인천전문대학산학협력단": "university",
+        "광주과학기술원": "university",
+        "Incheon National University": "university",
+        "Massachusetts Institute of Technology": "university",
+        "한국기계연구원": "public_institution",
+        "한국광기술원": "public_institution",
+        "인천광역시": "public_institution",
+        "National Aeronautics and Space Administration": "public_institution",
+        "Lawrence Berkeley National Laboratory": "public_institution",
+        "에이치씨테크(주)": "sme",
+        "주식회사 OO연구소": "sme",
+        "현대자동차주식회사": "sme",
+        "Acme Co., Ltd.": "sme",
+        "Incyte Inc.": "sme",
+        "엘지이노텍": "sme",
+        "서재곤": "sme",
+    }
+
+    assert {name: holders.guess_kind(name) for name in expected} == expected
+
+
+@pytest.mark.django_db
+def test_a_csv_value_longer_than_its_column_is_a_row_error_not_a_failed_batch(tmp_path: Path) -> None:
+    ipc = f"['x', 'G06F 17/30|{'G' * 33}']"
+    rows = [
+        ["좋은 발명(GOOD INVENTION)", "['G06F', 'G06F 17/30']", "회사", "1020200000001", " 2020.01.02"],
+        ["긴 IPC(LONG IPC)", ipc, "회사", "1020200000002", " 2020.01.02"],
+    ]
+    body = io.StringIO()
+    csv.writer(body, lineterminator="\n").writerows([*r, "", "", "", "", "", "홍길동", "요약"] for r in rows)
+    path = tmp_path / "long.csv"
+    path.write_text(KR_HEADER + body.getvalue(), encoding="utf-8")
+
+    out, err = _import("kipris-csv", path)
+
+    assert "2 rows, 1 created, 0 updated, 0 unchanged, 0 superseded by a later row, 1 failed" in out
+    assert err == "long.csv:3: ipc_codes[1]: longer than 32 characters (33)\n"

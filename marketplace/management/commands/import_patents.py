@@ -1,7 +1,8 @@
 """python manage.py import_patents --format <fmt> FILE
 
-Streams the file, upserts by office + application number, reports every bad row (line, field, reason)
-without stopping, and ends with a summary. Running it twice changes nothing the second time.
+Streams the file, upserts by office + application number, links each patent without an owner to its
+holder's organisation, reports every bad row (line, field, reason) without stopping, and ends with a
+summary. Running it twice changes nothing the second time. Formats: docs/data-formats.md.
 """
 
 import csv
@@ -13,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from marketplace.importers import FORMATS
+from marketplace.importers import FIELDS, FORMATS
 from marketplace.importers.writer import ImportSummary, write_patents
 
 
@@ -49,13 +50,16 @@ class Command(BaseCommand):
                     FORMATS[options["format"]](stream, date.today()),
                     batch_size=options["batch_size"],
                     on_progress=progress,
+                    fields=FIELDS[options["format"]],
                 )
             except UnicodeDecodeError as exc:
                 raise CommandError(f"{path} is not UTF-8 text: {exc}") from exc
         if show_progress:
             sys.stderr.write("\n")
         for error in summary.errors:
-            self.stderr.write(f"{path.name}:{error.line}: {error.field}: {error.reason}")
+            # An empty field means the whole line (a JSONL line that is not JSON, say).
+            where = f"{error.field}: " if error.field else ""
+            self.stderr.write(f"{path.name}:{error.line}: {where}{error.reason}")
         if options["errors"]:
             with options["errors"].open("w", newline="", encoding="utf-8") as out:
                 writer = csv.writer(out)
@@ -64,5 +68,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{path.name}: {summary.rows} rows, {summary.created} created, {summary.updated} updated, "
             f"{summary.unchanged} unchanged, {summary.superseded} superseded by a later row, "
-            f"{summary.failed} failed"
+            f"{summary.failed} failed, {summary.organisations_created} organisations created, "
+            f"{summary.owners_linked} owners linked"
         )
