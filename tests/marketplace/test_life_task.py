@@ -185,7 +185,7 @@ def test_several_warnings_are_kept_whole_in_the_audit_data(world: World, run_che
     assert Listing.objects.get(pk=world.listing.pk).life_flags == flags
     entry = AuditEntry.objects.get(action="flag_patent_life")
     assert entry.data == {"from_flags": [], "to_flags": flags}
-    assert entry.to_state == "expired,expiring_soon,fee_due_s…"  # the column holds 32 characters
+    assert entry.to_state == "expired,expiring_soon,fee_due_soon"  # fits the 100-character column
     assert summary["notifications_created"] == 3 * 2
     assert Notification.objects.filter(title="Patent US 11848332 expired on 2025-10-18").count() == 2
 
