@@ -64,9 +64,11 @@ def post_demand(
 @transaction.atomic
 def close_demand(user: User, demand_id: int) -> Demand:
     demand = Demand.objects.select_for_update().filter(pk=demand_id).first()
-    if demand is None:
+    allowed = demand is not None and (is_member(user, demand.buyer_id) or is_operator(user))
+    # Closed demands are the buyer's business: to anyone else they do not exist, as in the API.
+    if demand is None or not (demand.is_open or allowed):
         raise ActionError(MarketplaceErrorCode.NOT_FOUND, "No such demand.", "demand_id")
-    if not (is_member(user, demand.buyer_id) or is_operator(user)):
+    if not allowed:
         raise ActionError(MarketplaceErrorCode.PERMISSION_DENIED, "Only the buyer closes its demand.")
     if demand.is_open:
         demand.is_open = False

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace import audit
-from marketplace.access import is_member, is_operator
+from marketplace.access import is_operator
 from marketplace.actions.accounts import normalise_email, token_digest
 from marketplace.error_codes import ActionError, MarketplaceErrorCode
 from marketplace.models import Invitation, MemberRole, Membership, Organization, OrgKind
@@ -77,9 +77,7 @@ def invite_member(
     admin: User, organization_id: int, email: str, role: str = MemberRole.MEMBER
 ) -> tuple[Invitation, str]:
     """Returns the invitation and its token, which the caller e-mails; only the token's hash is kept."""
-    if not Organization.objects.filter(pk=organization_id).exists() or not (
-        is_member(admin, organization_id) or is_operator(admin)
-    ):
+    if not Organization.objects.filter(pk=organization_id).exists():
         raise ActionError(MarketplaceErrorCode.NOT_FOUND, "No such organisation.", "organization_id")
     if not (_is_admin(admin, organization_id) or is_operator(admin)):
         raise ActionError(MarketplaceErrorCode.PERMISSION_DENIED, "Only the organisation's admins invite.")
@@ -109,6 +107,11 @@ def accept_invitation(user: User, token: str) -> Membership:
     if invitation is None:
         raise ActionError(
             MarketplaceErrorCode.INVITATION_INVALID, "The invitation is unknown, used or expired.", "token"
+        )
+    if (user.email or user.username).strip().lower() != invitation.email:
+        # A forwarded or leaked code must not let someone else join: the invitation names one address.
+        raise ActionError(
+            MarketplaceErrorCode.INVITATION_INVALID, "This invitation was sent to another address.", "token"
         )
     invitation.accepted_by = user
     invitation.accepted_at = timezone.now()

@@ -89,7 +89,7 @@ def test_seller_buyer_and_broker_close_a_deal_through_graphql(
         "mutation ($t: String!) { acceptInvitation(token: $t) { membership { role } errors { code } } }",
         t=invite["invitationToken"],
     )["acceptInvitation"]
-    assert joined == {"membership": {"role": "admin"}, "errors": []}
+    assert joined == {"membership": {"role": "ADMIN"}, "errors": []}
 
     # The seller packages two of its patents and publishes the listing.
     patents = seller.call(

@@ -6,8 +6,8 @@ from datetime import date
 from django.contrib.auth.models import User
 
 from marketplace import actions
-from marketplace.actions.deals import nda_hash
-from marketplace.models import BrokerProfile, Listing, NdaTemplate, Organization, Patent
+from marketplace.actions.deals import BrokerShare, Terms, nda_hash
+from marketplace.models import BrokerProfile, Deal, DealState, Listing, NdaTemplate, Organization, Patent
 
 NDA_TEXT = "The receiving party keeps the disclosed technical information confidential for five years."
 
@@ -82,3 +82,34 @@ def build_world() -> World:
         listing=listing,
         nda_sha256=template.text_sha256,
     )
+
+
+# The states `open_deal` can take a deal to, in the order the workflow reaches them.
+DEAL_PATH = (
+    DealState.INQUIRY,
+    DealState.NDA_PENDING,
+    DealState.NDA_SIGNED,
+    DealState.NEGOTIATING,
+    DealState.AGREED,
+)
+
+
+def open_deal(w: World, until: DealState = DealState.INQUIRY) -> Deal:
+    """The buyer's deal on the world's listing, with `broker` assigned as lead (all of the commission) by
+    the seller, taken up to `until`: the broker requests the NDA, both sides sign it, the broker offers
+    50,000,000 KRW (version 1) and both sides accept it."""
+    reached = DEAL_PATH.index(until)  # ValueError for a state off the path
+    deal = actions.open_inquiry(w.buyer, w.listing.pk, w.buyer_org.pk, "We make supercapacitors.")
+    actions.assign_brokers(w.seller, deal.pk, [BrokerShare(w.broker.pk, 10_000, is_lead=True)])
+    if reached >= DEAL_PATH.index(DealState.NDA_PENDING):
+        actions.request_nda(w.broker, deal.pk)
+    if reached >= DEAL_PATH.index(DealState.NDA_SIGNED):
+        actions.sign_nda(w.seller, deal.pk, w.nda_sha256)
+        actions.sign_nda(w.buyer, deal.pk, w.nda_sha256)
+    if reached >= DEAL_PATH.index(DealState.NEGOTIATING):
+        actions.make_offer(w.broker, deal.pk, Terms("exclusive_licence", 50_000_000, "KRW"))
+    if reached >= DEAL_PATH.index(DealState.AGREED):
+        actions.accept_offer(w.seller, deal.pk, 1)
+        actions.accept_offer(w.buyer, deal.pk, 1)
+    deal.refresh_from_db()
+    return deal

@@ -12,9 +12,10 @@ from graphene_django import DjangoObjectType
 from backend.api.core.loaders import loaders_of
 from backend.api.core.types import ConnectionField, CountedConnection, viewer_of
 from backend.api.marketplace.loaders import MembershipsByOrganizationIdLoader
-from marketplace.models import Membership, Organization, OrgKind
+from marketplace.models import MemberRole, Membership, Organization, OrgKind
 
 OrgKindEnum = graphene.Enum.from_enum(OrgKind, description="What kind of organisation it is.")
+MemberRoleEnum = graphene.Enum.from_enum(MemberRole, description="A member's role.")
 
 
 class UserType(graphene.ObjectType):
@@ -47,7 +48,11 @@ class MembershipType(graphene.ObjectType):
 
     user = graphene.Field(UserType, required=True, description="The member.")
     organization = graphene.Field(lambda: OrganizationNode, required=True, description="The organisation.")
-    role = graphene.String(required=True, description="admin or member.")
+    role = graphene.Field(MemberRoleEnum, required=True, description="Admins invite members.")
+
+    @staticmethod
+    def resolve_role(membership: Membership, info: graphene.ResolveInfo) -> str:
+        return membership.role
 
     @staticmethod
     def resolve_organization(membership: Membership, info: graphene.ResolveInfo) -> Organization:

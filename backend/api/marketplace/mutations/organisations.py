@@ -9,12 +9,15 @@ from django.core.mail import send_mail
 from backend.api.core.errors import errors_field
 from backend.api.core.ids import decode_id
 from backend.api.core.mutations import BaseMutation, idempotency_key_argument, idempotent
-from backend.api.marketplace.organisations import MembershipType, OrganizationNode, OrgKindEnum
+from backend.api.marketplace.organisations import (
+    MemberRoleEnum,
+    MembershipType,
+    OrganizationNode,
+    OrgKindEnum,
+)
 from marketplace import actions
 from marketplace.error_codes import MarketplaceErrorCode as Code
 from marketplace.models import MemberRole, Organization
-
-RoleEnum = graphene.Enum.from_enum(MemberRole, description="A member's role.")
 
 
 class OrganizationCreateInput(graphene.InputObjectType):
@@ -73,7 +76,7 @@ class InviteMember(BaseMutation):
     class Arguments:
         organization_id = graphene.ID(required=True)
         email = graphene.String(required=True)
-        role = graphene.Argument(RoleEnum, default_value=MemberRole.MEMBER)
+        role = graphene.Argument(MemberRoleEnum, default_value=MemberRole.MEMBER)
 
     invitation_token = graphene.String(description="Accept with acceptInvitation; valid 14 days, once.")
     errors = errors_field("InviteMember")

@@ -1,0 +1,554 @@
+"""The authorization matrix: every query and mutation of schema.graphql x eight roles, through the real
+`/graphql/` endpoint in-process (Django's test client; each cell runs in its own rolled-back transaction).
+
+A row is one operation, sometimes on one kind of object (`listing[draft]`): its document, the scene values
+its variables take, the deal state it needs and the outcome per role. For a query the outcome is the root
+field's exact data (null, or a list without what the role may not see) or `Refused(code)`, a request-level
+error; for a mutation it is OK (the payload `ok`) or the code of the one error in its payload, with every
+other payload field null. Queries and refused mutations must leave the database exactly as it was.
+"""
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import User
+from django.test import Client
+from graphql import build_schema
+from graphql_relay import to_global_id
+
+from marketplace import actions
+from marketplace.actions.accounts import create_api_token
+from marketplace.models import AuditEntry, BrokerProfile, DealState, Organization
+from tests.marketplace.factories import World, build_world, open_deal
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA = Path(__file__).resolve().parents[2] / "schema.graphql"
+ROLES = ("anonymous", "seller", "other_seller", "buyer", "other_buyer", "broker", "other_broker", "operator")
+DEAL_INSIDERS = ("seller", "buyer", "broker", "operator")
+
+OK = "OK"
+NA, NF, PD = "NOT_AUTHENTICATED", "NOT_FOUND", "PERMISSION_DENIED"
+
+SELLER_ORG, BUYER_ORG = "인천대학교 산학협력단", "에이치씨테크(주)"
+SELLER_BRN, BUYER_BRN = "123-45-67890", "987-65-43210"
+PUBLISHED, DRAFT = "3D graphene supercapacitor electrodes", "Draft package"
+KNOW_HOW = "Nozzle temperature profile and RGO concentration window"
+SIGN_IN = ("member@example.com", "correct horse battery")
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A request-level error: `errors[].extensions.code`, and null data."""
+
+    code: str
+
+
+class _Present:
+    """Equals any value but null: for secrets a mutation returns (tokens)."""
+
+    def __eq__(self, other: object) -> bool:
+        return other is not None
+
+    def __repr__(self) -> str:
+        return "<present>"
+
+
+PRESENT = _Present()
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str  # the root field, with what the row is about in brackets: `listing[draft]`
+    document: str
+    expect: dict[str, Any]  # role -> outcome
+    args: dict[str, str] = field(default_factory=dict)  # variable -> key in the scene
+    state: DealState = DealState.INQUIRY  # the deal's state when the row runs
+    ok: dict[str, Any] | None = None  # mutations: the payload besides `errors` when it works
+
+    @property
+    def root(self) -> str:
+        return self.name.partition("[")[0]
+
+    def also(self, what: str, expect: dict[str, Any], **changes: Any) -> tuple["Row", "Row"]:
+        """This row and the same operation on another object or in another deal state: `root[what]`."""
+        return self, replace(self, name=f"{self.root}[{what}]", expect=expect, **changes)
+
+
+def each(default: Any, **by_role: Any) -> dict[str, Any]:
+    unknown = set(by_role) - set(ROLES)
+    assert not unknown, unknown
+    return {role: by_role.get(role, default) for role in ROLES}
+
+
+def seen_by(value: Any, *roles: str, other: Any = None) -> dict[str, Any]:
+    """A query: `value` for these roles, `other` for everyone else."""
+    return each(other, **dict.fromkeys(roles, value))
+
+
+def only(*roles: str, others: str) -> dict[str, Any]:
+    """A mutation: OK for these roles, `others` for the rest of the signed-in, NOT_AUTHENTICATED signed out."""
+    return each(others, anonymous=NA, **dict.fromkeys(roles, OK))
+
+
+def in_deal(*roles: str) -> dict[str, Any]:
+    """A deal mutation: OK for these roles, PERMISSION_DENIED for the deal's other insiders and NOT_FOUND
+    for everyone outside: nobody outside a deal learns that it exists."""
+    return each(NF, anonymous=NA, **{role: OK if role in roles else PD for role in DEAL_INSIDERS})
+
+
+def deal_as(side: str | None, know_how: bool) -> dict[str, Any]:
+    return {
+        "state": "INQUIRY",
+        "viewerSide": side,
+        "buyer": {"name": BUYER_ORG},
+        "brokers": [{"displayName": "broker", "isLead": True}],
+        "listing": {"knowHowVisible": know_how},
+    }
+
+
+def listing_as(know_how: bool, quality: bool) -> dict[str, Any]:
+    return {
+        "title": PUBLISHED,
+        "knowHow": KNOW_HOW if know_how else None,
+        "knowHowVisible": know_how,
+        "quality": {"__typename": "ListingQuality"} if quality else None,
+    }
+
+
+def org_as(name: str, number: str | None = None, admin: str | None = None) -> dict[str, Any]:
+    members = None if admin is None else [{"role": "ADMIN", "user": {"displayName": admin}}]
+    return {"name": name, "businessRegistrationNumber": number, "members": members}
+
+
+def titles(*values: str) -> dict[str, Any]:
+    return {"edges": [{"node": {"title": value}} for value in values]}
+
+
+SIGNED_IN = each(OK, anonymous=NA)
+MY_DEAL = {"totalCount": 1, "edges": [{"node": {"state": "INQUIRY", "listing": {"title": PUBLISHED}}}]}
+NO_DEALS = {"totalCount": 0, "edges": []}
+KNOW_HOW_BEFORE_NDA = each(
+    listing_as(False, False),
+    seller=listing_as(True, True),
+    operator=listing_as(True, True),
+    broker=listing_as(True, False),  # assigned to a deal of the listing
+)
+
+QUERIES = [
+    Row(
+        "deal",
+        "query ($id: ID!) { deal(id: $id) { state viewerSide buyer { name } brokers { displayName isLead } listing { knowHowVisible } } }",
+        each(
+            None,
+            seller=deal_as("SELLER", True),
+            buyer=deal_as("BUYER", False),
+            broker=deal_as(None, True),
+            operator=deal_as(None, True),
+        ),
+        {"id": "deal"},
+    ),
+    Row(
+        "node[deal]",
+        "query ($id: ID!) { node(id: $id) { ... on Deal { state } } }",
+        seen_by({"state": "INQUIRY"}, *DEAL_INSIDERS),
+        {"id": "deal"},
+    ),
+    Row(
+        "myDeals",
+        "{ myDeals(first: 10) { totalCount edges { node { state listing { title } } } } }",
+        # Operators see every deal by id, but take part in none.
+        each(NO_DEALS, anonymous=Refused(NA), seller=MY_DEAL, buyer=MY_DEAL, broker=MY_DEAL),
+    ),
+    Row("currentNda", "{ currentNda { version } }", each({"version": 1})),
+    Row(
+        "broker",
+        "query ($id: ID!) { broker(id: $id) { displayName firm { name } } }",
+        each({"displayName": "broker", "firm": {"name": "Tech Bridge Partners"}}),
+        {"id": "broker"},
+    ),
+    Row("brokers", "{ brokers(first: 10) { totalCount } }", each({"totalCount": 3})),
+    *Row(
+        "demand[open]",
+        "query ($id: ID!) { demand(id: $id) { title isOpen } }",
+        each({"title": "Open need", "isOpen": True}),
+        {"id": "openDemand"},
+    ).also(
+        "closed",
+        seen_by({"title": "Closed need", "isOpen": False}, "buyer", "operator"),
+        args={"id": "closedDemand"},
+    ),
+    Row(
+        "node[closedDemand]",
+        "query ($id: ID!) { node(id: $id) { ... on Demand { title } } }",
+        seen_by({"title": "Closed need"}, "buyer", "operator"),
+        {"id": "closedDemand"},
+    ),
+    Row("demands", "{ demands(first: 10) { edges { node { title } } } }", each(titles("Open need"))),
+    Row(
+        "demands[closed]",
+        "{ demands(first: 10, open: false) { edges { node { title } } } }",
+        seen_by(titles("Closed need"), "buyer", "operator", other=titles()),
+    ),
+    Row(
+        "demands[mine]",
+        "{ demands(first: 10, mine: true) { edges { node { title } } } }",
+        each(titles(), anonymous=Refused(NA), buyer=titles("Open need")),
+    ),
+    *Row(
+        "listing[beforeNda]",
+        "query ($id: ID!) { listing(id: $id) { title knowHow knowHowVisible quality { __typename } } }",
+        KNOW_HOW_BEFORE_NDA,
+        {"id": "listing"},
+    ).also(
+        "afterNda",
+        {**KNOW_HOW_BEFORE_NDA, "buyer": listing_as(True, False)},
+        state=DealState.NDA_SIGNED,
+    ),
+    Row(
+        "listing[draft]",
+        "query ($id: ID!) { listing(id: $id) { title status } }",
+        seen_by({"title": DRAFT, "status": "DRAFT"}, "seller", "operator"),
+        {"id": "draft"},
+    ),
+    Row(
+        "node[draft]",
+        "query ($id: ID!) { node(id: $id) { ... on Listing { title } } }",
+        seen_by({"title": DRAFT}, "seller", "operator"),
+        {"id": "draft"},
+    ),
+    Row("listings", "{ listings(first: 10) { edges { node { title } } } }", each(titles(PUBLISHED))),
+    Row(
+        "listings[drafts]",
+        "{ listings(first: 10, status: DRAFT) { edges { node { title } } } }",
+        seen_by(titles(DRAFT), "seller", "operator", other=titles()),
+    ),
+    Row(
+        "listings[mine]",
+        "{ listings(first: 10, mine: true) { edges { node { title } } } }",
+        each(titles(), anonymous=Refused(NA), seller=titles(DRAFT, PUBLISHED)),
+    ),
+    Row(
+        "patent",
+        "query ($id: ID!) { patent(id: $id) { applicationNumber owner { name } } }",
+        each({"applicationNumber": "1020160138184", "owner": {"name": SELLER_ORG}}),
+        {"id": "patent"},
+    ),
+    Row("patents", "{ patents(first: 10) { totalCount } }", each({"totalCount": 1})),
+    *Row(
+        "organization[seller]",
+        "query ($id: ID!) { organization(id: $id) { name businessRegistrationNumber members { role user { displayName } } } }",
+        seen_by(org_as(SELLER_ORG, SELLER_BRN, "seller"), "seller", "operator", other=org_as(SELLER_ORG)),
+        {"id": "sellerOrg"},
+    ).also(
+        "buyer",
+        seen_by(org_as(BUYER_ORG, BUYER_BRN, "buyer"), "buyer", "operator", other=org_as(BUYER_ORG)),
+        args={"id": "buyerOrg"},
+    ),
+    Row(
+        "organizations",
+        "query ($q: String!) { organizations(first: 10, search: $q) { edges { node { name members { role } } } } }",
+        seen_by(
+            {"edges": [{"node": {"name": SELLER_ORG, "members": [{"role": "ADMIN"}]}}]},
+            "seller",
+            "operator",
+            other={"edges": [{"node": {"name": SELLER_ORG, "members": None}}]},
+        ),
+        {"q": "sellerOrgName"},
+    ),
+    Row(
+        "me",
+        "{ me { user { displayName } isOperator } }",
+        each(
+            None,
+            **{
+                role: {"user": {"displayName": role.replace("_", "-")}, "isOperator": role == "operator"}
+                for role in ROLES[1:]
+            },
+        ),
+    ),
+    Row("serverInfo", "{ serverInfo { version } }", each({"version": "0.1.0"})),
+]
+
+MUTATIONS = [
+    *Row(
+        "openInquiry",
+        "mutation ($listing: ID!, $buyer: ID!) { openInquiry(input: {listingId: $listing, buyerId: $buyer}) { deal { state } errors { code } } }",
+        only("other_buyer", others=PD),
+        {"listing": "listing", "buyer": "otherBuyerOrg"},
+        ok={"deal": {"state": "INQUIRY"}},
+    ).also("draft", only(others=NF), args={"listing": "draft", "buyer": "buyerOrg"}),
+    Row(
+        "requestNda",
+        "mutation ($deal: ID!) { requestNda(dealId: $deal) { deal { state } errors { code } } }",
+        in_deal("seller", "buyer", "broker"),
+        {"deal": "deal"},
+        ok={"deal": {"state": "NDA_PENDING"}},
+    ),
+    Row(
+        "signNda",
+        "mutation ($deal: ID!, $sha: String!) { signNda(dealId: $deal, textSha256: $sha) { deal { state } errors { code } } }",
+        in_deal("seller", "buyer"),
+        {"deal": "deal", "sha": "ndaSha256"},
+        DealState.NDA_PENDING,
+        ok={"deal": {"state": "NDA_PENDING"}},  # one side signed; the other has yet to
+    ),
+    Row(
+        "assignBrokers",
+        "mutation ($deal: ID!, $broker: ID!) { assignBrokers(dealId: $deal, brokers: [{brokerId: $broker, shareBasisPoints: 10000, isLead: true}]) { deal { brokers { displayName } } errors { code } } }",
+        in_deal("seller", "broker", "operator"),
+        {"deal": "deal", "broker": "coBroker"},
+        ok={"deal": {"brokers": [{"displayName": "co-broker"}]}},
+    ),
+    Row(
+        "makeOffer",
+        'mutation ($deal: ID!) { makeOffer(dealId: $deal, input: {transactionType: EXCLUSIVE_LICENCE, upfront: {amount: 40000000, currency: "KRW"}}) { offer { version } deal { state } errors { code } } }',
+        in_deal("seller", "buyer", "broker"),
+        {"deal": "deal"},
+        DealState.NDA_SIGNED,
+        ok={"offer": {"version": 1}, "deal": {"state": "NEGOTIATING"}},
+    ),
+    Row(
+        "acceptOffer",
+        "mutation ($deal: ID!) { acceptOffer(dealId: $deal, version: 1) { deal { state } errors { code } } }",
+        in_deal("seller", "buyer"),
+        {"deal": "deal"},
+        DealState.NEGOTIATING,
+        ok={"deal": {"state": "NEGOTIATING"}},  # one side accepted; the other has yet to
+    ),
+    Row(
+        "setMilestones",
+        'mutation ($deal: ID!) { setMilestones(dealId: $deal, milestones: [{title: "Everything", amount: 50000000}]) { deal { milestones { title } } errors { code } } }',
+        in_deal("seller", "buyer", "broker"),
+        {"deal": "deal"},
+        DealState.AGREED,
+        ok={"deal": {"milestones": [{"title": "Everything"}]}},
+    ),
+    Row(
+        "cancelDeal",
+        'mutation ($deal: ID!) { cancelDeal(dealId: $deal, reason: "No budget this year") { deal { state } errors { code } } }',
+        in_deal("seller", "buyer", "operator"),
+        {"deal": "deal"},
+        ok={"deal": {"state": "CANCELLED"}},
+    ),
+    Row(
+        "postDemand",
+        'mutation ($buyer: ID!) { postDemand(input: {buyerId: $buyer, title: "Solid electrolytes", description: "For pouch cells"}) { demand { title } errors { code } } }',
+        only("buyer", others=PD),
+        {"buyer": "buyerOrg"},
+        ok={"demand": {"title": "Solid electrolytes"}},
+    ),
+    *Row(
+        "closeDemand[open]",
+        "mutation ($id: ID!) { closeDemand(id: $id) { demand { isOpen } errors { code } } }",
+        only("buyer", "operator", others=PD),
+        {"id": "openDemand"},
+        ok={"demand": {"isOpen": False}},
+    ).also("closed", only("buyer", "operator", others=NF), args={"id": "closedDemand"}),
+    Row(
+        "createListing",
+        'mutation ($seller: ID!, $patent: ID!) { createListing(input: {sellerId: $seller, title: "Another package", patentIds: [$patent], transactionTypes: [OPTION]}) { listing { status } errors { code } } }',
+        only("seller", others=PD),
+        {"seller": "sellerOrg", "patent": "patent"},
+        ok={"listing": {"status": "DRAFT"}},
+    ),
+    *Row(
+        "updateListing",
+        'mutation ($id: ID!) { updateListing(id: $id, input: {title: "Renamed package"}) { listing { title } errors { code } } }',
+        only("seller", "operator", others=PD),
+        {"id": "listing"},
+        ok={"listing": {"title": "Renamed package"}},
+    ).also("draft", only("seller", "operator", others=NF), args={"id": "draft"}),
+    Row(
+        "publishListing",
+        "mutation ($id: ID!) { publishListing(id: $id) { listing { status } errors { code } } }",
+        only("seller", "operator", others=NF),
+        {"id": "draft"},
+        ok={"listing": {"status": "PUBLISHED"}},
+    ),
+    Row(
+        "withdrawListing",
+        "mutation ($id: ID!) { withdrawListing(id: $id) { listing { status } errors { code } } }",
+        only("seller", "operator", others=PD),
+        {"id": "listing"},
+        ok={"listing": {"status": "WITHDRAWN"}},
+    ),
+    *Row(
+        "bookmarkListing",
+        "mutation ($id: ID!) { bookmarkListing(id: $id) { listing { isBookmarked } errors { code } } }",
+        SIGNED_IN,
+        {"id": "listing"},
+        ok={"listing": {"isBookmarked": True}},
+    ).also("draft", only("seller", "operator", others=NF), args={"id": "draft"}),
+    Row(
+        "createOrganization",
+        'mutation { createOrganization(input: {name: "New Lab", kind: SME, country: "KR"}) { organization { name isVerified } errors { code } } }',
+        SIGNED_IN,
+        ok={"organization": {"name": "New Lab", "isVerified": False}},
+    ),
+    Row(
+        "verifyOrganization",
+        "mutation ($id: ID!) { verifyOrganization(id: $id) { organization { isVerified } errors { code } } }",
+        only("operator", others=PD),
+        {"id": "otherSellerOrg"},
+        ok={"organization": {"isVerified": True}},
+    ),
+    Row(
+        "inviteMember",
+        'mutation ($org: ID!) { inviteMember(organizationId: $org, email: "colleague@example.com") { invitationToken errors { code } } }',
+        # Organisations are public, so outsiders are refused, not told it is missing; admins and operators invite.
+        only("seller", "operator", others=PD),
+        {"org": "sellerOrg"},
+        ok={"invitationToken": PRESENT},
+    ),
+    Row(
+        "acceptInvitation",
+        "mutation ($token: String!) { acceptInvitation(token: $token) { membership { role organization { name } } errors { code } } }",
+        # Only the invited address joins with the token; anyone else holding it is refused.
+        only("other_buyer", others="INVITATION_INVALID"),
+        {"token": "invitation"},
+        ok={"membership": {"role": "MEMBER", "organization": {"name": SELLER_ORG}}},
+    ),
+    Row(
+        "registerUser",
+        'mutation { registerUser(input: {email: "newcomer@example.com", password: "correct horse battery"}) { me { email } errors { code } } }',
+        each(OK),
+        ok={"me": {"email": "newcomer@example.com"}},
+    ),
+    Row(
+        "signIn",
+        "mutation ($email: String!, $password: String!) { signIn(email: $email, password: $password) { me { email } errors { code } } }",
+        each(OK),
+        {"email": "signInEmail", "password": "signInPassword"},
+        ok={"me": {"email": SIGN_IN[0]}},
+    ),
+    Row("signOut", "mutation { signOut { ok errors { code } } }", each(OK), ok={"ok": True}),
+    Row(
+        "createApiToken",
+        'mutation { createApiToken(name: "matrix") { token apiToken { name } errors { code } } }',
+        SIGNED_IN,
+        ok={"token": PRESENT, "apiToken": {"name": "matrix"}},
+    ),
+    Row(
+        "revokeApiToken",
+        "mutation ($id: ID!) { revokeApiToken(id: $id) { apiToken { name } errors { code } } }",
+        only("seller", others=NF),  # one's own tokens only; anyone else's do not exist
+        {"id": "spareToken"},
+        ok={"apiToken": {"name": "spare"}},
+    ),
+]
+
+ROWS = QUERIES + MUTATIONS
+
+
+def build_scene(state: DealState) -> tuple[dict[str, str], World]:
+    """build_world plus the buyer's deal (broker as lead) in `state`, a draft listing of the seller, an
+    open and a closed demand of the buyer, registration numbers, a spare API token of the seller, an
+    invitation to the seller's organisation and a user who signs in with a password. Returns the values
+    rows refer to: global ids and secrets."""
+    w = build_world()
+    deal = open_deal(w, state)
+    patent = w.listing.patents.get()
+    draft = actions.create_listing(
+        w.seller, w.seller_org.pk, DRAFT, [patent.pk], ["option"], know_how="Draft know-how"
+    )
+    Organization.objects.filter(pk=w.seller_org.pk).update(business_registration_number=SELLER_BRN)
+    Organization.objects.filter(pk=w.buyer_org.pk).update(business_registration_number=BUYER_BRN)
+    open_demand = actions.post_demand(w.buyer, w.buyer_org.pk, "Open need", "Supercapacitor electrodes")
+    closed_demand = actions.post_demand(w.buyer, w.buyer_org.pk, "Closed need", "Met last year")
+    actions.close_demand(w.buyer, closed_demand.pk)
+    spare, _ = create_api_token(w.seller, "spare")
+    _, invitation = actions.invite_member(w.seller, w.seller_org.pk, "invitee@example.com")
+    User.objects.filter(pk=w.other_buyer.pk).update(email="invitee@example.com")
+    User.objects.create_user(SIGN_IN[0], email=SIGN_IN[0], password=SIGN_IN[1])
+    other_seller_org = Organization.objects.get(memberships__user=w.other_seller)
+    return {
+        "deal": to_global_id("Deal", deal.pk),
+        "listing": to_global_id("Listing", w.listing.pk),
+        "draft": to_global_id("Listing", draft.pk),
+        "patent": to_global_id("Patent", patent.pk),
+        "openDemand": to_global_id("Demand", open_demand.pk),
+        "closedDemand": to_global_id("Demand", closed_demand.pk),
+        "sellerOrg": to_global_id("Organization", w.seller_org.pk),
+        "sellerOrgName": SELLER_ORG,
+        "buyerOrg": to_global_id("Organization", w.buyer_org.pk),
+        "otherBuyerOrg": to_global_id("Organization", w.other_buyer_org.pk),
+        "otherSellerOrg": to_global_id("Organization", other_seller_org.pk),
+        "broker": to_global_id("Broker", BrokerProfile.objects.get(user=w.broker).pk),
+        "coBroker": to_global_id("Broker", BrokerProfile.objects.get(user=w.co_broker).pk),
+        "ndaSha256": w.nda_sha256,
+        "spareToken": str(spare.pk),
+        "invitation": invitation,
+        "signInEmail": SIGN_IN[0],
+        "signInPassword": SIGN_IN[1],
+    }, w
+
+
+# Columns a request may change without anyone writing: a token's coarse last-use time.
+VOLATILE = {"marketplace.ApiToken": {"last_used_at"}}
+
+
+def database() -> dict[str, list[dict[str, Any]]]:
+    """Every row of the project's tables, users and sessions: what a refused mutation must not change."""
+    labels = ("marketplace", "escrow", "matching", "auth", "sessions")
+    models = [model for label in labels for model in apps.get_app_config(label).get_models()]
+    return {
+        model._meta.label: [
+            {k: v for k, v in row.items() if k not in VOLATILE.get(model._meta.label, ())}
+            for row in model._default_manager.order_by("pk").values()
+        ]
+        for model in models
+    }
+
+
+def test_the_matrix_covers_every_query_and_mutation_of_the_schema() -> None:
+    schema = build_schema(SCHEMA.read_text())
+    assert schema.query_type is not None and schema.mutation_type is not None
+    assert {row.root for row in QUERIES} == set(schema.query_type.fields)
+    assert {row.root for row in MUTATIONS} == set(schema.mutation_type.fields)
+    assert len({row.name for row in ROWS}) == len(ROWS)
+
+
+@pytest.mark.parametrize(
+    ("row", "role"), [pytest.param(r, role, id=f"{r.name}-{role}") for r in ROWS for role in ROLES]
+)
+def test_authorization_matrix(row: Row, role: str) -> None:
+    # given
+    scene, w = build_scene(row.state)
+    headers = (
+        {}
+        if role == "anonymous"
+        else {"HTTP_AUTHORIZATION": f"Bearer {create_api_token(getattr(w, role), 'matrix')[1]}"}
+    )
+    before, audit_entries = database(), AuditEntry.objects.count()
+    variables = {name: scene[key] for name, key in row.args.items()}
+
+    # when
+    response = Client().post(
+        "/graphql/",
+        json.dumps({"query": row.document, "variables": variables}),
+        content_type="application/json",
+        **headers,
+    )
+
+    # then
+    body = response.json()
+    expected = row.expect[role]
+    if row.ok is None:
+        if isinstance(expected, Refused):
+            assert body["data"] == {row.root: None}
+            assert [error["extensions"]["code"] for error in body["errors"]] == [expected.code]
+        else:
+            assert "errors" not in body, body["errors"]
+            assert body["data"] == {row.root: expected}
+    elif expected == OK:
+        assert body["data"] == {row.root: {**row.ok, "errors": []}}
+        return
+    else:
+        assert body["data"] == {row.root: {**dict.fromkeys(row.ok), "errors": [{"code": expected}]}}
+    assert AuditEntry.objects.count() == audit_entries
+    assert database() == before
