@@ -25,6 +25,8 @@ def bookmark_listing(user: User, listing_id: int, on: bool = True) -> Listing:
     return listing
 
 
-def record_view(user: User, listing: Listing) -> None:
-    if user.is_authenticated:
-        ListingView.objects.create(user=user, listing=listing)
+def record_view(user: User, listing_id: int) -> Listing:
+    _signed_in(user)
+    listing = access_listing(user, listing_id)
+    ListingView.objects.create(user=user, listing=listing)
+    return listing

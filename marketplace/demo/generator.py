@@ -238,7 +238,7 @@ def _activity(
     for n, user in enumerate(people):
         seen = rng.sample(list(listings), min(VIEWS_PER_USER, len(listings)))
         for listing in seen:
-            actions.record_view(user, listing)
+            actions.record_view(user, listing.pk)
         if n < len(buyers):
             for listing in seen[:BOOKMARKS_PER_USER]:
                 actions.bookmark_listing(user, listing.pk)

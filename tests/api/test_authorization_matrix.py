@@ -384,6 +384,15 @@ MUTATIONS = [
         {"id": "listing"},
         ok={"listing": {"isBookmarked": True}},
     ).also("draft", only("seller", "operator", others=NF), args={"id": "draft"}),
+    *Row(
+        "recordListingView",
+        "mutation ($id: ID!) { recordListingView(id: $id) { listing { title } errors { code } } }",
+        SIGNED_IN,
+        {"id": "listing"},
+        ok={"listing": {"title": PUBLISHED}},
+    ).also(
+        "draft", only("seller", "operator", others=NF), args={"id": "draft"}, ok={"listing": {"title": DRAFT}}
+    ),
     Row(
         "createOrganization",
         'mutation { createOrganization(input: {name: "New Lab", kind: SME, country: "KR"}) { organization { name isVerified } errors { code } } }',

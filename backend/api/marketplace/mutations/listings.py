@@ -161,9 +161,24 @@ class BookmarkListing(BaseMutation):
         return {"listing": actions.bookmark_listing(user, decode_id(id, "Listing", "id"), bookmarked)}
 
 
+class RecordListingView(BaseMutation):
+    """Note that you opened a listing's page: views feed your recommendations. Signed-in users only."""
+
+    class Arguments:
+        id = graphene.ID(required=True)
+
+    listing = graphene.Field(ListingNode)
+    errors = errors_field("RecordListingView")
+
+    @classmethod
+    def perform(cls, info: graphene.ResolveInfo, user: Any, id: str) -> dict[str, Any]:
+        return {"listing": actions.record_view(user, decode_id(id, "Listing", "id"))}
+
+
 class ListingMutations(graphene.ObjectType):
     create_listing = CreateListing.Field()
     update_listing = UpdateListing.Field()
     publish_listing = PublishListing.Field()
     withdraw_listing = WithdrawListing.Field()
     bookmark_listing = BookmarkListing.Field()
+    record_listing_view = RecordListingView.Field()
