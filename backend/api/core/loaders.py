@@ -75,8 +75,12 @@ class Loaders:
         return self._instances[cls]
 
     def see(self, obj: object) -> None:
-        if isinstance(obj, models.Model):
-            self._seen[type(obj)].setdefault(obj.pk, obj)
+        """Note an object, and the related objects select_related put on it (a deal broker's profile, a
+        membership's organisation): their relations batch with their siblings' too."""
+        if isinstance(obj, models.Model) and obj.pk not in self._seen[type(obj)]:
+            self._seen[type(obj)][obj.pk] = obj
+            for related in obj._state.fields_cache.values():
+                self.see(related)
 
     def see_values(self, values: Iterable[object]) -> None:
         for value in values:
@@ -94,6 +98,17 @@ class Loaders:
         if name not in self._memo:
             self._memo[name] = compute()
         return self._memo[name]  # type: ignore[no-any-return]
+
+
+def see_handed_out(next_: Callable[..., Any], root: Any, info: Any, **args: Any) -> Any:
+    """Graphene middleware: whatever model objects a resolver hands out, even one that needs no loader
+    (`me.memberships`), are seen, so the relations of each batch over all of them."""
+    value = next_(root, info, **args)
+    if isinstance(value, models.Model) or (
+        isinstance(value, list) and value and isinstance(value[0], models.Model)
+    ):
+        loaders_of(info).see_values([value])
+    return value
 
 
 def loaders_of(info: Any) -> Loaders:

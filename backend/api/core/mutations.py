@@ -15,6 +15,15 @@ from marketplace.models import IdempotencyKey
 M = TypeVar("M", bound=models.Model)
 
 
+# Action fields whose API input has another name: `field` must name what the client sent.
+API_FIELDS = {
+    "price_amount": "price",
+    "budget_amount": "budget",
+    "upfront_amount": "upfront",
+    "royalty_bp": "royalty_basis_points",
+}
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -42,7 +51,14 @@ class BaseMutation(graphene.Mutation):
             error_cls = cls._meta.fields["errors"].type.of_type.of_type.of_type  # [XError!]!
             if error.code.value not in error_cls.allowed_codes:
                 raise  # a code the schema does not declare is a bug, not a client error
-            field = _camel(error.field) if error.field else None
+            field = _camel(API_FIELDS.get(error.field, error.field)) if error.field else None
+            if (
+                field
+                and field.endswith("Id")
+                and field not in cls._meta.arguments
+                and "id" in cls._meta.arguments
+            ):
+                field = "id"  # the action names the object (`listing_id`); this mutation's argument is `id`
             return cls(errors=[error_cls(field=field, message=error.message, code=error.code.value)])
 
 
@@ -55,8 +71,11 @@ def idempotent(
     create: Callable[[], M],
 ) -> M:
     """Run `create` once per (user, operation, key). A retry with the same key and input returns the first
-    result; the same key with other input is refused. The unique constraint settles concurrent retries:
-    the loser's whole transaction, its object included, rolls back and it returns the winner's object."""
+    result; the same key with other input is refused. The key's row is claimed before `create` runs, so
+    the unique constraint settles concurrent retries before either creates anything: the later one waits
+    on the earlier one's row, then gets the IntegrityError and returns the earlier one's object. (Claiming
+    after `create` would let a `create` with a unique constraint of its own, like one live deal per listing
+    and buyer, refuse the retry with DEAL_EXISTS instead.)"""
     if not key:
         return create()
     if len(key) > 100:
@@ -78,13 +97,12 @@ def idempotent(
         return replay(row)
     try:
         with transaction.atomic():
-            obj = create()
-            IdempotencyKey.objects.create(
-                **lookup,
-                request_sha256=digest,
-                object_type=model._meta.model_name or "",
-                object_id=obj.pk,
+            claim = IdempotencyKey.objects.create(
+                **lookup, request_sha256=digest, object_type=model._meta.model_name or "", object_id=0
             )
+            obj = create()
+            claim.object_id = obj.pk
+            claim.save(update_fields=["object_id"])
             return obj
     except IntegrityError:
         row = IdempotencyKey.objects.filter(**lookup).first()

@@ -1,21 +1,41 @@
 """Types shared across the API: money, counted connections that feed the loaders, the viewer."""
 
+import re
 from typing import Any
 
 import graphene
 from django.contrib.auth.models import AnonymousUser, User
 from graphene import relay
 from graphene_django import DjangoConnectionField
+from graphql import GraphQLError
 
 from backend.api.core.loaders import loaders_of
 from marketplace.access import is_operator
 from marketplace.models import DealBroker, Membership
 
 
+class BigInt(graphene.BigInt):
+    # graphene's BigInt truncates a variable's 1.5 to 1 (and takes true as 1): an amount of 99.99 sent in
+    # major units would become 99 minor units, silently. Ours refuses anything but a whole number.
+    class Meta:
+        name = "BigInt"
+        description = graphene.BigInt._meta.description
+
+    @staticmethod
+    def parse_value(value: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value):
+            return int(value)  # clients that fear JSON's doubles send big integers as strings
+        raise GraphQLError(f"BigInt cannot represent non-integer value: {value!r}")
+
+
 class Money(graphene.ObjectType):
     """An amount in minor units of an ISO 4217 currency (KRW and JPY have none: 1 means 1 won)."""
 
-    amount = graphene.BigInt(required=True, description="Minor units, a positive integer.")
+    amount = BigInt(required=True, description="Minor units, a positive integer.")
     currency = graphene.String(required=True, description="ISO 4217 code, e.g. KRW, USD.")
 
 
@@ -24,7 +44,7 @@ def money(amount: int | None, currency: str) -> Money | None:
 
 
 class MoneyInput(graphene.InputObjectType):
-    amount = graphene.BigInt(required=True, description="Minor units, a positive integer.")
+    amount = BigInt(required=True, description="Minor units, a positive integer.")
     currency = graphene.String(required=True, description="ISO 4217 code: KRW, JPY, USD, EUR, CNY, GBP.")
 
 

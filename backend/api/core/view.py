@@ -12,7 +12,7 @@ from graphql.error import GraphQLSyntaxError
 
 from backend.api.core.errors import ApiErrorCode
 from backend.api.core.limits import check_limits
-from backend.api.core.loaders import Loaders
+from backend.api.core.loaders import Loaders, see_handed_out
 from marketplace.actions.accounts import user_for_token
 
 
@@ -24,11 +24,16 @@ def _refuse(status: int, code: str, message: str) -> HttpResponse:
 class ApiView(GraphQLView):
     """Programmatic clients send `Authorization: Bearer <token>` and need no CSRF token, since no cookie
     authenticates them. A request that carries the session cookie must pass Django's CSRF check, so a
-    foreign page cannot act with a signed-in browser's session. Requests without either are anonymous."""
+    foreign page cannot act with a signed-in browser's session. Requests without either are anonymous.
+    POST bodies must be JSON, which a cross-site form cannot send without a CORS preflight."""
 
     validation_rules = ()  # we validate ourselves, before the limits; see execute_graphql_request
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST" and request.content_type != "application/json":
+            # A foreign page can POST a form without asking, but not JSON: this also shields the
+            # cookie-less mutations (signIn, registerUser) from login CSRF.
+            return _refuse(415, ApiErrorCode.UNSUPPORTED_MEDIA_TYPE, "POST a JSON body (application/json).")
         header = request.headers.get("Authorization", "")
         if header:
             scheme, _, token = header.partition(" ")
@@ -45,6 +50,9 @@ class ApiView(GraphQLView):
                 )
         request.loaders = Loaders(request)  # type: ignore[attr-defined]
         return super().dispatch(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+    def get_middleware(self, request: HttpRequest) -> list[Any]:
+        return [*(super().get_middleware(request) or ()), see_handed_out]
 
     def execute_graphql_request(
         self,

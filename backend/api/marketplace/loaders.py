@@ -88,7 +88,11 @@ class MembershipsByOrganizationIdLoader(ListLoader[int, Membership]):
     sources = ((Organization, "pk"),)
 
     def batch_load(self, keys: list[int]) -> dict[int, list[Membership]]:
-        rows = Membership.objects.filter(organization_id__in=keys).select_related("user").order_by("id")
+        rows = (
+            Membership.objects.filter(organization_id__in=keys)
+            .select_related("user", "organization")
+            .order_by("id")
+        )
         return _group(rows, "organization_id")
 
 

@@ -7,7 +7,7 @@ import graphene
 from backend.api.core.errors import errors_field
 from backend.api.core.ids import decode_id
 from backend.api.core.mutations import BaseMutation, idempotency_key_argument, idempotent
-from backend.api.core.types import MoneyInput
+from backend.api.core.types import BigInt, MoneyInput
 from backend.api.marketplace.deals import DealNode, OfferType
 from backend.api.marketplace.listings import TransactionTypeEnum
 from marketplace import actions
@@ -160,8 +160,10 @@ class MakeOffer(DealMutation):
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         pk = _deal_id(deal_id)
-        if len(input.territory or "") > 100 or len(input.note or "") > 5_000:
-            raise ActionError(Code.INVALID, "Territory up to 100, note up to 5,000 characters.", "note")
+        if len(input.territory or "") > 100:
+            raise ActionError(Code.INVALID, "At most 100 characters.", "territory")
+        if len(input.note or "") > 5_000:
+            raise ActionError(Code.INVALID, "At most 5,000 characters.", "note")
         terms = Terms(
             transaction_type=input.transaction_type,
             upfront_amount=input.upfront.amount,
@@ -200,7 +202,7 @@ class AcceptOffer(DealMutation):
 
 class MilestoneSpecInput(graphene.InputObjectType):
     title = graphene.String(required=True, description="Up to 200 characters.")
-    amount = graphene.BigInt(required=True, description="Minor units in the agreed currency.")
+    amount = BigInt(required=True, description="Minor units in the agreed currency.")
     deliverables = graphene.String(description="What the buyer inspects.")
     inspection_days = graphene.Int(default_value=14, description="0 to 90 days.")
 
