@@ -5,7 +5,10 @@ transaction, so that the check and the write see the same row. Someone outside a
 PERMISSION_DENIED: nobody outside a deal learns that it exists.
 """
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import User
+from django.db.models import Q
 
 from marketplace.error_codes import ActionError, MarketplaceErrorCode
 from marketplace.models import Deal, Listing, ListingStatus, Membership, Side
@@ -65,21 +68,30 @@ def can_see_listing(user: User, listing: Listing) -> bool:
     return is_operator(user) or is_member(user, listing.seller_id)
 
 
-def can_read_know_how(user: User, listing: Listing) -> bool:
-    """Confidential know-how: the seller, brokers assigned to the listing or one of its deals, and buyers
-    whose deal has a signed NDA."""
-    if is_operator(user) or is_member(user, listing.seller_id):
-        return True
+def know_how_grants(user: User, org_ids: Iterable[int], listing_ids: Iterable[int]) -> set[int]:
+    """Of these listings, those whose know-how the user may read besides as seller or operator: brokers
+    assigned to the listing or to any of its deals (they mediate and need the substance), and members of a
+    buyer whose deal on it has a signed NDA. `org_ids` are the user's organisations (a queryset is used
+    as a subquery)."""
     if not user.is_authenticated:
-        return False
-    if listing.brokers.filter(pk=user.pk).exists():
-        return True
-    # Brokers assigned to any deal of the listing mediate it and need the substance; buyers need the NDA.
+        return set()
+    ids = list(listing_ids)
+    brokered = Listing.brokers.through.objects.filter(listing_id__in=ids, user_id=user.pk)
+    dealt = Deal.objects.filter(listing_id__in=ids).filter(
+        Q(buyer_id__in=org_ids, state__in=SIGNED_STATES) | Q(brokers__broker=user)
+    )
+    return set(brokered.values_list("listing_id", flat=True)) | set(
+        dealt.values_list("listing_id", flat=True)
+    )
+
+
+def can_read_know_how(user: User, listing: Listing) -> bool:
+    """Confidential know-how: the seller, operators, and those `know_how_grants` names."""
+    orgs = member_org_ids(user)
     return (
-        Deal.objects.filter(
-            listing=listing, buyer_id__in=member_org_ids(user), state__in=SIGNED_STATES
-        ).exists()
-        or Deal.objects.filter(listing=listing, brokers__broker=user).exists()
+        is_operator(user)
+        or listing.seller_id in orgs
+        or listing.pk in know_how_grants(user, orgs, [listing.pk])
     )
 
 

@@ -11,7 +11,7 @@ from graphql import GraphQLError
 
 from backend.api.core.loaders import loaders_of
 from marketplace.access import is_operator
-from marketplace.models import DealBroker, Membership
+from marketplace.models import Membership
 
 
 class BigInt(graphene.BigInt):
@@ -99,16 +99,12 @@ class Viewer:
         self.user = user
         self.is_operator = is_operator(user)  # type: ignore[arg-type]
         self.org_ids: set[int] = set()
-        self.admin_org_ids: set[int] = set()
-        self.brokered_deal_ids: set[int] = set()
         if user.is_authenticated:
-            for org_id, role in Membership.objects.filter(user=user).values_list("organization_id", "role"):
-                self.org_ids.add(org_id)
-                if role == "admin":
-                    self.admin_org_ids.add(org_id)
-            self.brokered_deal_ids = set(
-                DealBroker.objects.filter(broker=user).values_list("deal_id", flat=True)
-            )
+            self.org_ids = set(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+
+    def speaks_for(self, org_id: int) -> bool:
+        """A member of the organisation, or an operator."""
+        return self.is_operator or org_id in self.org_ids
 
 
 def viewer_of(info: Any) -> Viewer:

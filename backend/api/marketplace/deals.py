@@ -42,15 +42,18 @@ MilestoneStateEnum = graphene.Enum.from_enum(MilestoneState, description="Escrow
 SideEnum = graphene.Enum.from_enum(Side, description="A party of a deal.")
 
 
-def deal_visibility(info: graphene.ResolveInfo) -> Q:
+def participation(info: graphene.ResolveInfo) -> Q:
+    """Deals the viewer takes part in: as a member of the seller or the buyer, or as one of its brokers."""
     viewer = viewer_of(info)
-    if viewer.is_operator:
-        return Q()
     return (
         Q(listing__seller_id__in=viewer.org_ids)
         | Q(buyer_id__in=viewer.org_ids)
-        | Q(pk__in=viewer.brokered_deal_ids)
+        | Q(pk__in=DealBroker.objects.filter(broker_id=viewer.user.pk).values("deal_id"))
     )
+
+
+def deal_visibility(info: graphene.ResolveInfo) -> Q:
+    return Q() if viewer_of(info).is_operator else participation(info)
 
 
 class DealBrokerType(graphene.ObjectType):
@@ -277,11 +280,7 @@ class DealQueries(graphene.ObjectType):
         viewer = viewer_of(info)
         if not viewer.user.is_authenticated:
             raise api_error(ApiErrorCode.NOT_AUTHENTICATED, "Sign in to see your deals.")
-        deals = Deal.objects.filter(
-            Q(listing__seller_id__in=viewer.org_ids)
-            | Q(buyer_id__in=viewer.org_ids)
-            | Q(pk__in=viewer.brokered_deal_ids)
-        ).order_by("-updated_at", "-id")
+        deals = Deal.objects.filter(participation(info)).order_by("-updated_at", "-id")
         if filters.get("state"):
             deals = deals.filter(state=filters["state"])
         return deals

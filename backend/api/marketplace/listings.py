@@ -126,7 +126,7 @@ class ListingNode(DjangoObjectType):
     @staticmethod
     def resolve_know_how_visible(listing: Listing, info: graphene.ResolveInfo) -> bool:
         viewer = viewer_of(info)
-        if viewer.is_operator or listing.seller_id in viewer.org_ids:
+        if viewer.speaks_for(listing.seller_id):
             return True
         return loaders_of(info).get(KnowHowAccessByListingIdLoader).load(listing.pk)
 
@@ -141,7 +141,7 @@ class ListingNode(DjangoObjectType):
     @staticmethod
     def resolve_quality(listing: Listing, info: graphene.ResolveInfo) -> ListingQuality | None:
         viewer = viewer_of(info)
-        if not (viewer.is_operator or listing.seller_id in viewer.org_ids):
+        if not viewer.speaks_for(listing.seller_id):
             return None
         patents = loaders_of(info).get(PatentsByListingIdLoader).load(listing.pk)
         return assess_listing(listing, patents, timezone.localdate())

@@ -3,10 +3,8 @@
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Q
-
 from backend.api.core.loaders import ListLoader, Loader
-from marketplace.access import SIGNED_STATES
+from marketplace.access import know_how_grants
 from marketplace.models import (
     Bookmark,
     BrokerProfile,
@@ -122,15 +120,8 @@ class KnowHowAccessByListingIdLoader(Loader[int, bool]):
         user = self.loaders.user
         if not user.is_authenticated:
             return {}
-        org_ids = list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
-        brokered = Listing.brokers.through.objects.filter(listing_id__in=keys, user_id=user.pk)
-        signed = Deal.objects.filter(listing_id__in=keys).filter(
-            Q(buyer_id__in=org_ids, state__in=SIGNED_STATES) | Q(brokers__broker=user)
-        )
-        ids = set(brokered.values_list("listing_id", flat=True)) | set(
-            signed.values_list("listing_id", flat=True)
-        )
-        return {listing_id: True for listing_id in ids}
+        org_ids = Membership.objects.filter(user=user).values_list("organization_id", flat=True)
+        return dict.fromkeys(know_how_grants(user, org_ids, keys), True)
 
     def missing(self, key: int) -> bool:
         return False

@@ -87,12 +87,12 @@ class OrganizationNode(DjangoObjectType):
     @staticmethod
     def resolve_business_registration_number(org: Organization, info: graphene.ResolveInfo) -> str | None:
         viewer = viewer_of(info)
-        return org.business_registration_number if viewer.is_operator or org.pk in viewer.org_ids else None
+        return org.business_registration_number if viewer.speaks_for(org.pk) else None
 
     @staticmethod
     def resolve_members(org: Organization, info: graphene.ResolveInfo) -> list[Membership] | None:
         viewer = viewer_of(info)
-        if not (viewer.is_operator or org.pk in viewer.org_ids):
+        if not viewer.speaks_for(org.pk):
             return None
         return loaders_of(info).get(MembershipsByOrganizationIdLoader).load(org.pk)
 
