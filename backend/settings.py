@@ -113,6 +113,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
 # Beat's crontab entries (backend/celery.py) are read in this zone; the patent offices' dates are local.
 CELERY_TIMEZONE = env("CELERY_TIMEZONE", "Asia/Seoul")
+# Encoding texts into vectors is slow on CPU: it runs on a queue of its own, taken by a dedicated worker
+# (scripts/services.sh), so that it never holds up the default queue.
+CELERY_TASK_ROUTES = {"matching.encode_texts": {"queue": "embeddings"}}
+
+# Dotted path of the text encoder class (matching/embeddings.py, docs/search-embeddings.md).
+MATCHING_ENCODER = env("MATCHING_ENCODER", "matching.embeddings.MultilingualE5Small")
 
 # Health probes give each dependency this long before calling it down.
 HEALTHCHECK_TIMEOUT_SECONDS = float(env("HEALTHCHECK_TIMEOUT_SECONDS", "2.0"))
@@ -157,4 +163,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # The Elasticsearch client logs every request at INFO; only its warnings are worth reading.
+    "loggers": {"elastic_transport": {"level": "WARNING"}},
 }

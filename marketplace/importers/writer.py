@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from marketplace.events import patents_written
 from marketplace.importers.common import ParsedRow
 from marketplace.importers.holders import holder_of, resolve_holders
 from marketplace.interface import PatentRecord, RowError
@@ -88,6 +89,13 @@ def _flush(batch: dict[tuple[str, str], PatentRecord], summary: ImportSummary, f
         )
         # One UPDATE for the batch; its WHERE owner IS NULL keeps an owner set since we read the rows.
         summary.owners_linked += Patent.objects.filter(owner__isnull=True).bulk_update(orphans, ["owner"])
+        touched = {(p.office, p.application_number) for p in [*changed, *orphans]}
+        if touched:
+            ids = Patent.objects.filter(
+                office__in={office for office, _ in touched},
+                application_number__in=[number for _, number in touched],
+            ).values_list("pk", flat=True)
+            patents_written.send(sender=Patent, patent_ids=list(ids))
 
 
 def write_patents(

@@ -1,0 +1,6 @@
+"""Domain events other packages listen to, for changes that bypass model signals (bulk writes)."""
+
+from django.dispatch import Signal
+
+# Sent inside the writing transaction with `patent_ids`: patents created or changed by a bulk upsert.
+patents_written = Signal()
