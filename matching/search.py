@@ -29,7 +29,7 @@ MAX_FACET_VALUES = 50
 REMAINING_LIFE_BANDS = {
     "ended": (None, "now/d"),
     "under_3_years": ("now/d", "now+3y/d"),
-    "3_to_10_years": ("now+3y/d", "now+10y/d"),
+    "from_3_to_10_years": ("now+3y/d", "now+10y/d"),
     "over_10_years": ("now+10y/d", None),
 }
 

@@ -16,6 +16,9 @@ from backend.api.marketplace.mutations.listings import ListingMutations
 from backend.api.marketplace.mutations.organisations import OrganizationMutations
 from backend.api.marketplace.organisations import OrganizationQueries
 from backend.api.marketplace.patents import PatentQueries
+from backend.api.matching.recommendations import RecommendationQueries
+from backend.api.matching.saved_searches import SavedSearchMutations, SavedSearchQueries
+from backend.api.matching.search import SearchQueries
 
 
 class ServerInfo(graphene.ObjectType):
@@ -33,6 +36,9 @@ class Query(
     DemandQueries,
     BrokerQueries,
     DealQueries,
+    SearchQueries,
+    RecommendationQueries,
+    SavedSearchQueries,
     graphene.ObjectType,
 ):
     node = relay.Node.Field(description="Any object you may see, by its global id.")
@@ -49,6 +55,7 @@ class Mutation(
     ListingMutations,
     DemandMutations,
     DealMutations,
+    SavedSearchMutations,
     graphene.ObjectType,
 ):
     pass

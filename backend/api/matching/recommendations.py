@@ -1,0 +1,7 @@
+"""GraphQL recommendations (being built)."""
+
+import graphene
+
+
+class RecommendationQueries(graphene.ObjectType):
+    pass
