@@ -55,7 +55,9 @@ class IndexOutbox(models.Model):
 class SavedSearch(models.Model):
     """A listing search a user keeps; new listings that match it are notified to its owner once."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches"
+    )
     name = models.CharField(max_length=200)
     query = models.CharField(max_length=500, blank=True)
     language = models.CharField(max_length=8, blank=True)
