@@ -111,7 +111,12 @@ MAPPINGS = {
 
 @dataclass(frozen=True)
 class IndexRef:
-    name: str  # "listings", "patents" or "demands"
+    name: str  # "listings", "patents" or "demands"; or a temporary index's own name
+    kind: str = ""  # the mapping and facets it uses, when not its name (a temporary evaluation index)
+
+    @property
+    def schema(self) -> str:
+        return self.kind or self.name
 
     @property
     def alias(self) -> str:
@@ -129,7 +134,7 @@ class IndexRef:
         name = name or self.new_version_name()
         index = Index(name, using=client())
         index.settings(**SETTINGS)
-        index.mapping(MAPPINGS[IndexName(self.name)]())
+        index.mapping(MAPPINGS[IndexName(self.schema)]())
         index.create()
         return name
 

@@ -170,7 +170,7 @@ def facet_filter(facet: Facet, values: Sequence[str]) -> dict[str, Any]:
 
 def filter_clauses(request: SearchRequest, *, skip: str | None = None) -> list[dict[str, Any]]:
     """Every selected filter as a query clause (optionally without one facet's own)."""
-    facets = {f.name: f for f in FACETS[request.index.name]}
+    facets = {f.name: f for f in FACETS[request.index.schema]}
     clauses = list(request.extra_filter)
     for name, values in request.filters.items():
         if not values or name == skip or (skip in IPC_LEVELS and name == "ipc"):
@@ -186,7 +186,7 @@ def filter_clauses(request: SearchRequest, *, skip: str | None = None) -> list[d
 
 def facet_aggs(request: SearchRequest) -> dict[str, Any]:
     aggs: dict[str, Any] = {}
-    for facet in FACETS[request.index.name]:
+    for facet in FACETS[request.index.schema]:
         if facet.kind == "life":
             inner: dict[str, Any] = {
                 "date_range": {
@@ -342,10 +342,12 @@ def _sorted_page(
     body = _base_body(request, language, terms)
     if request.sort == "relevance":
         sort: list[Any] = (
-            ["_score"] if terms else [{"published_at" if request.index is LISTINGS else "_doc": "desc"}]
+            ["_score"]
+            if terms
+            else [{"published_at" if request.index.schema == "listings" else "_doc": "desc"}]
         )
     else:
-        sorts = SORTS.get(request.index.name, {})
+        sorts = SORTS.get(request.index.schema, {})
         if request.sort not in sorts:
             raise ValueError(f"unknown sort {request.sort}")
         sort = list(sorts[request.sort])
@@ -465,7 +467,7 @@ def rank(c: Candidates, weights: Sequence[float] = (1.0, 1.0)) -> list[tuple[int
 
 
 def _hybrid_page(request: SearchRequest, language: str, terms: Sequence[str], offset: int) -> SearchResult:
-    c = candidates(request, language, terms)
+    c = candidates(request, language, terms, window=max(HYBRID_WINDOW, request.first))
     ranked = rank(c)
     page = ranked[offset : offset + request.first]
     bm25_rank = {doc_id: i for i, doc_id in enumerate(c.bm25, start=1)}
