@@ -1,0 +1,55 @@
+"""Search test fixtures: indices of their own per test (real Elasticsearch), real patent records."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from itertools import islice
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+
+from marketplace.importers import kipris_csv, nasa_csv
+from marketplace.importers.writer import write_patents
+from marketplace.models import Organization, Patent
+from matching import indexing
+from matching.es import client
+from matching.indices import ALL
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+@pytest.fixture
+def search_indices(settings: object) -> Iterator[str]:
+    """A fresh index prefix for the test; every index under it is deleted afterwards."""
+    base = settings.ELASTICSEARCH_INDEX_PREFIX
+    prefix = f"{base}-{uuid.uuid4().hex[:8]}"
+    settings.ELASTICSEARCH_INDEX_PREFIX = prefix
+    yield prefix
+    # Deleting by wildcard is refused (destructive_requires_name): resolve the names first.
+    names = list(client().indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
+    if names:
+        client().indices.delete(index=",".join(names))
+
+
+def import_real(kr_rows: int = 0, nasa_rows: int = 0) -> list[Patent]:
+    """The first rows of the shared data files, through the production importer."""
+    if kr_rows:
+        with (DATA / "kr_university_patents_inu.csv").open(encoding="utf-8-sig", newline="") as stream:
+            write_patents(list(islice(kipris_csv.read(stream, date.today()), kr_rows)))
+    if nasa_rows:
+        with (DATA / "us_nasa_licensable_patents_2014.csv").open(encoding="utf-8-sig", newline="") as stream:
+            write_patents(list(islice(nasa_csv.read(stream, date.today()), nasa_rows)))
+    return list(Patent.objects.order_by("pk"))
+
+
+def rebuild_all() -> None:
+    for ref in ALL:
+        indexing.rebuild(ref, schedule_missing=False)
+
+
+def seller(name: str = "seller", kind: str = "university") -> tuple[User, Organization]:
+    user = User.objects.create_user(f"{name}-{uuid.uuid4().hex[:6]}")
+    org = Organization.objects.create(name=f"{name} org", kind=kind, country="KR")
+    org.memberships.create(user=user, role="admin")
+    return user, org
