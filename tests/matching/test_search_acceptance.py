@@ -59,7 +59,7 @@ def test_korean_query_finds_words_with_particles(search_indices: str) -> None:
 
 # Real sentences: a Japanese and a Chinese description of battery technology.
 JAPANESE = "本発明は、リチウムイオン二次電池の正極材料に関し、充放電サイクル特性を向上させる方法を提供する。"
-CHINESE = "本发明涉及一种锂离子电池正极材料的制备方法，能够提高电池的循环性能和安全性。"
+CHINESE = "本发明涉及一种锂离子电池正极材料的制备方法，能够提高电池的循环性能和安全性。"  # noqa: RUF001
 ENGLISH = "A flywheel energy storage system for microgrid control based on batteries."
 
 
@@ -206,7 +206,9 @@ def test_full_rebuild_while_searches_run(search_indices: str) -> None:
     assert len(LISTINGS.versions_behind(LISTINGS.alias)) == 1
 
 
-SEARCH = """query($q: String) { searchListings(query: $q, first: 5, mode: BM25) { totalCount hits { listing { title } } } }"""
+SEARCH = """query($q: String) {
+  searchListings(query: $q, first: 5, mode: BM25) { totalCount hits { listing { title } } }
+}"""
 LISTINGS_QUERY = "{ listings(first: 5) { totalCount } }"
 
 
