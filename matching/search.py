@@ -277,7 +277,8 @@ def _call(method: str, **kwargs: Any) -> dict[str, Any]:
     try:
         response = getattr(client(), method)(**kwargs)
     except ENGINE_ERRORS as error:
-        if unavailable(error):
+        # A missing index is a search that is not set up yet (no rebuild ran): unavailable, not a bug.
+        if unavailable(error) or getattr(error, "error", "") == "index_not_found_exception":
             raise SearchUnavailable(str(error)) from error
         raise
     return dict(response.body)

@@ -24,6 +24,9 @@ from marketplace import actions
 from marketplace.actions.accounts import create_api_token
 from marketplace.models import AuditEntry, BrokerProfile, DealState, Organization
 from tests.marketplace.factories import World, build_world, open_deal
+from tests.matching.search_fixtures import indexed_scene, module_search_indices
+
+__all__ = ["indexed_scene", "module_search_indices"]  # fixtures, used by name
 
 pytestmark = pytest.mark.django_db
 
@@ -165,6 +168,23 @@ QUERIES = [
         each(NO_DEALS, anonymous=Refused(NA), seller=MY_DEAL, buyer=MY_DEAL, broker=MY_DEAL),
     ),
     Row("currentNda", "{ currentNda { version } }", each({"version": 1})),
+    # Search: the same public hits for everyone (the draft is never indexed); BM25 so no query vector is
+    # cached (a query must leave the database as it was).
+    Row(
+        "searchListings",
+        'query { searchListings(query: "graphene", mode: BM25, first: 10) { totalCount hits { listing { title } } } }',
+        each({"totalCount": 1, "hits": [{"listing": {"title": PUBLISHED}}]}),
+    ),
+    Row(
+        "searchPatents",
+        'query { searchPatents(query: "graphene", mode: BM25, first: 10) { totalCount hits { patent { applicationNumber } } } }',
+        each({"totalCount": 1, "hits": [{"patent": {"applicationNumber": "1020160138184"}}]}),
+    ),
+    Row(
+        "autocomplete",
+        '{ autocomplete(index: LISTINGS, prefix: "supercap") }',
+        each(["supercapacitor electrodes"]),
+    ),
     Row(
         "broker",
         "query ($id: ID!) { broker(id: $id) { displayName firm { name } } }",
@@ -452,6 +472,8 @@ MUTATIONS = [
 ]
 
 ROWS = QUERIES + MUTATIONS
+# Rows that read the search indices: the scene is indexed (under a prefix of the cell's own) first.
+SEARCH_ROOTS = {"searchListings", "searchPatents", "autocomplete"}
 
 
 def build_scene(state: DealState) -> tuple[dict[str, str], World]:
@@ -525,9 +547,11 @@ def test_the_matrix_covers_every_query_and_mutation_of_the_schema() -> None:
 @pytest.mark.parametrize(
     ("row", "role"), [pytest.param(r, role, id=f"{r.name}-{role}") for r in ROWS for role in ROLES]
 )
-def test_authorization_matrix(row: Row, role: str) -> None:
+def test_authorization_matrix(row: Row, role: str, request: pytest.FixtureRequest) -> None:
     # given
     scene, w = build_scene(row.state)
+    if row.root in SEARCH_ROOTS:
+        request.getfixturevalue("indexed_scene")
     headers = (
         {}
         if role == "anonymous"

@@ -7,7 +7,9 @@ from itertools import islice
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
+from elasticsearch import helpers
 
 from marketplace.importers import kipris_csv, nasa_csv
 from marketplace.importers.writer import write_patents
@@ -53,3 +55,35 @@ def seller(name: str = "seller", kind: str = "university") -> tuple[User, Organi
     org = Organization.objects.create(name=f"{name} org", kind=kind, country="KR")
     org.memberships.create(user=user, role="admin")
     return user, org
+
+
+@pytest.fixture(scope="module")
+def module_search_indices() -> Iterator[str]:
+    """Indices shared by a module's tests (creating indices is the slow part); see `indexed_scene`."""
+    from django.test import override_settings
+
+    prefix = f"{django_settings.ELASTICSEARCH_INDEX_PREFIX}-{uuid.uuid4().hex[:8]}"
+    with override_settings(ELASTICSEARCH_INDEX_PREFIX=prefix):
+        for ref in ALL:
+            ref.ensure()
+        yield prefix
+        names = list(client().indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
+        if names:
+            client().indices.delete(index=",".join(names))
+
+
+@pytest.fixture
+def indexed_scene(module_search_indices: str) -> Iterator[None]:
+    """Index what the test's database holds now into the module's indices; empty them afterwards."""
+    written = {ref: indexing.source_ids(ref) for ref in ALL}
+    for ref, ids in written.items():
+        indexing.write(ref, ids)
+        client().indices.refresh(index=ref.alias)
+    yield
+    # Delete what was written (delete_by_query lives in a module this engine does not have).
+    actions = [
+        {"_op_type": "delete", "_index": ref.alias, "_id": str(pk)}
+        for ref, ids in written.items()
+        for pk in ids
+    ]
+    helpers.bulk(client(), actions, raise_on_error=False, refresh=True)
