@@ -33,4 +33,10 @@ app.conf.beat_schedule = {
         # A missed day is not worth two runs back to back: drop a run that waited over an hour.
         "options": {"expires": 3600},
     },
+    # Index changes that the after-commit task could not apply (Elasticsearch or the broker was down).
+    "sweep-search-outbox": {
+        "task": "matching.sweep_outbox",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }

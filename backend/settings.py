@@ -115,7 +115,11 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = env("CELERY_TIMEZONE", "Asia/Seoul")
 # Encoding texts into vectors is slow on CPU: it runs on a queue of its own, taken by a dedicated worker
 # (scripts/services.sh), so that it never holds up the default queue.
-CELERY_TASK_ROUTES = {"matching.encode_texts": {"queue": "embeddings"}}
+# Encoding is slow (CPU-bound, seconds per batch): its own queue and worker keep it from delaying the rest.
+CELERY_TASK_ROUTES = {
+    "matching.encode_texts": {"queue": "embeddings"},
+    "matching.encode_documents": {"queue": "embeddings"},
+}
 
 # Dotted path of the text encoder class (matching/embeddings.py, docs/search-embeddings.md).
 MATCHING_ENCODER = env("MATCHING_ENCODER", "matching.embeddings.MultilingualE5Small")
