@@ -1,5 +1,5 @@
 # The two commands of the README are `make demo` and `make test`; the rest are their parts.
-.PHONY: demo test install up down status migrate seed lint typecheck reset schema
+.PHONY: demo test install up down status migrate seed reindex lint typecheck reset schema
 
 demo:
 	@bash scripts/demo.sh
@@ -24,6 +24,10 @@ migrate:
 
 seed:
 	@bash scripts/load_demo_data.sh
+
+# Rebuild every search index from PostgreSQL (new versions, atomic alias swap: searches keep working).
+reindex:
+	@bash -c 'source scripts/lib.sh && cd "$$ROOT" && "$$PY" manage.py search_index rebuild'
 
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .

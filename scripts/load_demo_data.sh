@@ -14,3 +14,10 @@ log "importing NASA licensable inventions"
 # Idempotent: a second run reports "already generated"; `manage.py generate_demo_data --reset` regenerates.
 log "generating demo organisations, users, listings, demands and deals (marked as generated)"
 "$PY" manage.py generate_demo_data
+# Search indices: rebuilt from PostgreSQL when they differ from it (ids and counts); vectors come from the
+# cache, and texts without one are queued to the embeddings worker, which re-indexes them when encoded.
+log "checking the search indices against PostgreSQL"
+if ! "$PY" manage.py search_index check >/dev/null 2>&1; then
+  log "building the search indices (zero downtime; \`make reindex\` forces a rebuild)"
+  "$PY" manage.py search_index rebuild
+fi
