@@ -26,6 +26,7 @@ class MarketplaceErrorCode(StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
     INVITATION_INVALID = "invitation_invalid"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    TOO_MANY_SAVED_SEARCHES = "too_many_saved_searches"
 
 
 class ActionError(Exception):

@@ -46,3 +46,7 @@ def encode_documents(index: str, ids: list[int]) -> int:
     with transaction.atomic():
         indexing.enqueue(index, ids)
     return len(built.missing_passages)
+
+
+# Registers matching.notify_saved_searches with the worker (queued from indexing.drain via saved_searches).
+from matching import tasks_recommend  # noqa: E402, F401

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from elasticsearch import ApiError, TransportError, helpers
 
@@ -112,6 +112,10 @@ def drain(limit: int = 500) -> DrainResult:
         for row in group:
             done |= Q(pk=row.pk, enqueued_at=row.enqueued_at)
         IndexOutbox.objects.filter(done).delete()
+        if ref.name == "listings":  # saved searches: announce listings published recently (saved_searches.py)
+            from matching.saved_searches import schedule_notices
+
+            schedule_notices(ids)
     for name, ids in result.missing_vectors.items():
         schedule_encoding(name, ids)
     return result
@@ -187,6 +191,7 @@ def write(ref: IndexRef, ids: Sequence[int], targets: Sequence[str] | None = Non
 
 def source_ids(ref: IndexRef) -> list[int]:
     """The objects PostgreSQL says belong in the index."""
+    qs: QuerySet[Any]
     if ref.name == "listings":
         qs = Listing.objects.filter(status__in=SEARCHABLE_LISTING_STATES)
     elif ref.name == "patents":

@@ -170,7 +170,7 @@ def facet_filter(facet: Facet, values: Sequence[str]) -> dict[str, Any]:
 
 def filter_clauses(request: SearchRequest, *, skip: str | None = None) -> list[dict[str, Any]]:
     """Every selected filter as a query clause (optionally without one facet's own)."""
-    facets = {f.name: f for f in FACETS[request.index.schema]}
+    facets = {f.name: f for f in FACETS.get(request.index.schema, ())}
     clauses = list(request.extra_filter)
     for name, values in request.filters.items():
         if not values or name == skip or (skip in IPC_LEVELS and name == "ipc"):
@@ -186,7 +186,7 @@ def filter_clauses(request: SearchRequest, *, skip: str | None = None) -> list[d
 
 def facet_aggs(request: SearchRequest) -> dict[str, Any]:
     aggs: dict[str, Any] = {}
-    for facet in FACETS[request.index.schema]:
+    for facet in FACETS.get(request.index.schema, ()):
         if facet.kind == "life":
             inner: dict[str, Any] = {
                 "date_range": {

@@ -22,9 +22,12 @@ from graphql_relay import to_global_id
 
 from marketplace import actions
 from marketplace.actions.accounts import create_api_token
-from marketplace.models import AuditEntry, BrokerProfile, DealState, Organization
+from marketplace.models import AuditEntry, BrokerProfile, DealState, Demand, Organization
+from matching.models import SavedSearch
+from matching.recommend import demand_text
 from tests.marketplace.factories import World, build_world, open_deal
 from tests.matching.search_fixtures import indexed_scene, module_search_indices
+from tests.matching.test_recommendations import cache_vectors
 
 __all__ = ["indexed_scene", "module_search_indices"]  # fixtures, used by name
 
@@ -133,6 +136,8 @@ def titles(*values: str) -> dict[str, Any]:
 
 
 SIGNED_IN = each(OK, anonymous=NA)
+RECOMMENDED = [{"listing": {"title": PUBLISHED}}]
+BUYERS = [{"organization": {"name": BUYER_ORG}}]
 MY_DEAL = {"totalCount": 1, "edges": [{"node": {"state": "INQUIRY", "listing": {"title": PUBLISHED}}}]}
 NO_DEALS = {"totalCount": 0, "edges": []}
 KNOW_HOW_BEFORE_NDA = each(
@@ -292,6 +297,42 @@ QUERIES = [
         ),
     ),
     Row("serverInfo", "{ serverInfo { version } }", each({"version": "0.1.0"})),
+    # Recommendations (over the indexed scene, whose documents have no vectors: keyword matching only).
+    *Row(
+        "recommendedListings[open]",
+        "query ($id: ID!) { recommendedListings(demandId: $id, first: 5) { listing { title } } }",
+        # Open demands are public; what matches them is the buyer's business.
+        each(Refused(PD), anonymous=Refused(NA), buyer=RECOMMENDED, operator=RECOMMENDED),
+        {"id": "openDemand"},
+    ).also(
+        "closed",
+        each(Refused(NF), anonymous=Refused(NA), buyer=[], operator=[]),  # "Met last year" matches nothing
+        args={"id": "closedDemand"},
+    ),
+    Row(
+        "candidateBuyers",
+        "query ($id: ID!) { candidateBuyers(listingId: $id, first: 5) { organization { name } } }",
+        # The buyer: its open demand matches and it inquired. `broker` works the listing's deal.
+        each(Refused(PD), anonymous=Refused(NA), **dict.fromkeys(("seller", "broker", "operator"), BUYERS)),
+        {"id": "listing"},
+    ),
+    *Row(
+        "similarListings[published]",
+        "query ($id: ID!) { similarListings(listingId: $id, first: 5) { listing { title } } }",
+        each([]),  # the only other listing is a draft, never indexed
+        {"id": "listing"},
+    ).also("draft", seen_by([], "seller", "operator", other=Refused(NF)), args={"id": "draft"}),
+    Row(
+        "myFeed",
+        "{ myFeed(first: 5) { listing { title } } }",
+        # New (and popular) for everyone but its seller and the buyer, who inquired already.
+        each([{"listing": {"title": PUBLISHED}}], anonymous=Refused(NA), seller=[], buyer=[]),
+    ),
+    Row(
+        "mySavedSearches",
+        "{ mySavedSearches(first: 10) { edges { node { name } } } }",
+        each({"edges": []}, anonymous=Refused(NA), buyer={"edges": [{"node": {"name": "Graphene"}}]}),
+    ),
 ]
 
 MUTATIONS = [
@@ -457,6 +498,19 @@ MUTATIONS = [
     ),
     Row("signOut", "mutation { signOut { ok errors { code } } }", each(OK), ok={"ok": True}),
     Row(
+        "saveSearch",
+        'mutation { saveSearch(input: {name: "Capacitors", query: "supercapacitor"}) { savedSearch { name } errors { code } } }',
+        SIGNED_IN,
+        ok={"savedSearch": {"name": "Capacitors"}},
+    ),
+    Row(
+        "deleteSavedSearch",
+        "mutation ($id: ID!) { deleteSavedSearch(id: $id) { deletedId errors { code } } }",
+        only("buyer", others=NF),  # one's own saved searches only; anyone else's do not exist
+        {"id": "savedSearch"},
+        ok={"deletedId": PRESENT},
+    ),
+    Row(
         "createApiToken",
         'mutation { createApiToken(name: "matrix") { token apiToken { name } errors { code } } }',
         SIGNED_IN,
@@ -474,6 +528,7 @@ MUTATIONS = [
 ROWS = QUERIES + MUTATIONS
 # Rows that read the search indices: the scene is indexed (under a prefix of the cell's own) first.
 SEARCH_ROOTS = {"searchListings", "searchPatents", "autocomplete"}
+RECOMMENDATION_ROOTS = {"recommendedListings", "candidateBuyers", "similarListings", "myFeed"}
 
 
 def build_scene(state: DealState) -> tuple[dict[str, str], World]:
@@ -497,7 +552,9 @@ def build_scene(state: DealState) -> tuple[dict[str, str], World]:
     User.objects.filter(pk=w.other_buyer.pk).update(email="invitee@example.com")
     User.objects.create_user(SIGN_IN[0], email=SIGN_IN[0], password=SIGN_IN[1])
     other_seller_org = Organization.objects.get(memberships__user=w.other_seller)
+    saved = SavedSearch.objects.create(owner=w.buyer, name="Graphene", query="graphene")
     return {
+        "savedSearch": to_global_id("SavedSearch", saved.pk),
         "deal": to_global_id("Deal", deal.pk),
         "listing": to_global_id("Listing", w.listing.pk),
         "draft": to_global_id("Listing", draft.pk),
@@ -550,8 +607,11 @@ def test_the_matrix_covers_every_query_and_mutation_of_the_schema() -> None:
 def test_authorization_matrix(row: Row, role: str, request: pytest.FixtureRequest) -> None:
     # given
     scene, w = build_scene(row.state)
-    if row.root in SEARCH_ROOTS:
+    if row.root in SEARCH_ROOTS | RECOMMENDATION_ROOTS:
         request.getfixturevalue("indexed_scene")
+    if row.root in RECOMMENDATION_ROOTS:
+        # Demands are matched with their query vectors: cached now, as a query must write nothing.
+        cache_vectors([demand_text(d) for d in Demand.objects.all()], "query")
     headers = (
         {}
         if role == "anonymous"

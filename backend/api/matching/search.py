@@ -17,6 +17,7 @@ from backend.api.marketplace.listings import ListingNode, SectorEnum, Transactio
 from backend.api.marketplace.patents import PatentNode
 from marketplace.models import Listing, Patent
 from matching import search as engine
+from matching.analysis import detect_language
 from matching.indexing import SearchUnavailable
 from matching.indices import LISTINGS, PATENTS, IndexRef
 
@@ -104,6 +105,22 @@ class FacetType(graphene.ObjectType):
     values = graphene.List(graphene.NonNull(FacetValueType), required=True)
 
 
+MatchBasisKindEnum = graphene.Enum(
+    "MatchBasisKind",
+    [("DEMAND", "demand"), ("PATENT", "patent"), ("LISTING", "listing")],
+    description="What kind of object a recommendation rests on.",
+)
+
+
+class MatchBasis(graphene.ObjectType):
+    """An object a recommendation rests on: an open demand, a patent, or a listing you showed interest in."""
+
+    kind = graphene.Field(MatchBasisKindEnum, required=True)
+    id = graphene.ID(required=True, description="Global id of the demand, patent or listing.")
+    title = graphene.String(required=True)
+    similarity = graphene.Float(description="Cosine similarity of its meaning and the result's, -1 to 1.")
+
+
 class MatchExplanation(graphene.ObjectType):
     """Why a result matched."""
 
@@ -117,6 +134,18 @@ class MatchExplanation(graphene.ObjectType):
     similarity = graphene.Float(description="Cosine similarity of query and document meaning, -1 to 1.")
     shared_ipc = graphene.List(graphene.NonNull(graphene.String), required=True)
     reasons = graphene.List(graphene.NonNull(graphene.String), required=True, description="For humans.")
+    behaviour = graphene.String(
+        description="Recommendations: the behaviour behind it (views, bookmarks, inquiries), for humans."
+    )
+    based_on = graphene.List(
+        graphene.NonNull(MatchBasis),
+        required=True,
+        description="Recommendations: the demands, patents or listings it rests on; empty for searches.",
+    )
+
+    @staticmethod
+    def resolve_based_on(root: "MatchExplanation", info: graphene.ResolveInfo) -> list[MatchBasis]:
+        return list(root.based_on or [])
 
 
 class Highlights(graphene.ObjectType):
@@ -237,7 +266,7 @@ def run_search(
         facets=[FacetType(name=name, values=values) for name, values in result.facets.items()],
         page_info=SearchPageInfo(has_next_page=result.next_cursor is not None, end_cursor=result.next_cursor),
         query_terms=result.query_terms,
-        language=request.language or (engine.analysis.detect_language(text) if text else None),
+        language=request.language or (detect_language(text) if text else None),
         suggestion=suggestion,
     )
 
