@@ -119,12 +119,20 @@ def suggest_inputs(titles: Iterable[str]) -> dict[str, Any]:
 
 
 def attach_vectors(built: Built, passages: dict[int, str]) -> None:
+    """Cached vectors of each document's passage and of its title alone (when it has one)."""
     ids = [i for i, doc in built.docs.items() if doc is not None]
+    titles = {i: doc["title"] for i in ids if (doc := built.docs[i]) and doc.get("title")}
     found = cached_vectors([passages[i] for i in ids], "passage")
+    found_titles = dict(zip(titles, cached_vectors(list(titles.values()), "passage"), strict=True))
     for i, vector in zip(ids, found, strict=True):
         doc = built.docs[i]
         if doc is None:
             continue
+        title_vector = found_titles.get(i)
+        if title_vector is not None:
+            doc["title_vector"] = [float(x) for x in title_vector]
+        elif i in titles:
+            built.missing_passages.append(titles[i])
         if vector is None:
             doc["has_vector"] = False
             built.missing_passages.append(passages[i])

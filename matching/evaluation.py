@@ -71,9 +71,13 @@ def build_index(corpus_path: str, ref: IndexRef) -> dict[str, int]:
         if not batch:
             return
         found = vectors([text for _, _, text in batch], "passage")
+        titled = [doc["title"] for _, doc, _ in batch if doc["title"]]
+        title_vectors = dict(zip(titled, vectors(titled, "passage"), strict=True)) if titled else {}
         actions = []
         for (pk, doc, _), vector in zip(batch, found, strict=True):
             doc |= {"pk": pk, "vector": [float(x) for x in vector], "has_vector": True}
+            if doc["title"]:
+                doc["title_vector"] = [float(x) for x in title_vectors[doc["title"]]]
             actions.append({"_op_type": "index", "_index": ref.alias, "_id": str(pk), "_source": doc})
         bulk(actions)
         batch.clear()

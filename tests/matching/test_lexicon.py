@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from matching import lexicon
+from matching import analysis, lexicon
 
 PAIRS = [
     (["graphen", "electrod"], ["그래핀", "전극"]),
@@ -71,7 +71,5 @@ def test_file_round_trip(tmp_path: Path) -> None:
 def test_shipped_lexicon_translates_common_terms() -> None:
     if not lexicon.DEFAULT_PATH.is_file():
         pytest.skip("matching/data/lexicon_en_ko.json not built")
-    korean = dict(
-        lexicon.translate(lexicon.analysis.analyze("antenna sensor method", "en"), keep="none")
-    )
+    korean = dict(lexicon.translate(analysis.analyze("antenna sensor method", "en"), keep="none"))
     assert {"안테나", "센서", "방법"} <= set(korean)
