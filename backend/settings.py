@@ -123,6 +123,8 @@ CELERY_TASK_ROUTES = {
 
 # Dotted path of the text encoder class (matching/embeddings.py, docs/search-embeddings.md).
 MATCHING_ENCODER = env("MATCHING_ENCODER", "matching.embeddings.MultilingualE5Small")
+# OpenMP threads of the default encoder's engine per process (0: all cores); OMP_NUM_THREADS, if set, wins.
+MATCHING_ENCODER_THREADS = int(env("MATCHING_ENCODER_THREADS", "1"))
 
 # Health probes give each dependency this long before calling it down.
 HEALTHCHECK_TIMEOUT_SECONDS = float(env("HEALTHCHECK_TIMEOUT_SECONDS", "2.0"))

@@ -103,17 +103,17 @@ def read_queries(path: str) -> list[Query]:
     ]
 
 
-def run(corpus_path: str, queries_path: str, k: int, out_path: str) -> int:
+def run(corpus_path: str, queries_path: str, k: int, out_path: str, mode: str = "hybrid") -> int:
     queries = read_queries(queries_path)  # read first: a bad query file costs no index build
     ref = IndexRef(f"eval-{uuid.uuid4().hex[:12]}", kind="listings")
     try:
         ids = build_index(corpus_path, ref)
         names = {pk: corpus_id for corpus_id, pk in ids.items()}
-        # Query vectors in batches (and cached), as the corpus's.
-        vectors([q.text for q in queries], "query")
+        if mode == "hybrid":  # query vectors in batches (and cached), as the corpus's
+            vectors([q.text for q in queries], "query")
         with open(out_path, "w", encoding="utf-8") as out:
             for query in queries:
-                ranked = rank_query(ref, query, k)
+                ranked = rank_query(ref, query, k, mode)
                 results = [{"id": names[pk], "score": round(score, 6)} for pk, score in ranked]
                 out.write(json.dumps({"query_id": query.id, "results": results}, ensure_ascii=False) + "\n")
     finally:
@@ -121,8 +121,23 @@ def run(corpus_path: str, queries_path: str, k: int, out_path: str) -> int:
     return len(queries)
 
 
-def rank_query(ref: IndexRef, query: Query, k: int) -> list[tuple[int, float]]:
+MODES = ("hybrid", "bm25", "bm25-standard")
+
+
+def rank_query(ref: IndexRef, query: Query, k: int, mode: str = "hybrid") -> list[tuple[int, float]]:
+    """The product's matching (`hybrid`), or a baseline on the same engine: `bm25` (our analysis and the
+    lexicon, no vectors) or `bm25-standard` (the engine's standard analyzer on the original text)."""
+    if mode == "bm25-standard":
+        body = {
+            "size": k,
+            "_source": False,
+            "query": {"multi_match": {"query": query.text, "fields": ["title^2", "body"]}},
+        }
+        hits = client().search(index=ref.alias, body=body)["hits"]["hits"]
+        return [(int(h["_id"]), float(h["_score"])) for h in hits]
     request = match_request(ref, query.text, query.language, query.ipc, first=k)
+    if mode == "bm25":
+        request.mode = "bm25"
     language = request.language or analysis.detect_language(query.text)
     terms = analysis.analyze(query.text, language)
     c = candidates(request, language, terms, window=max(k, 100))

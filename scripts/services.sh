@@ -3,7 +3,7 @@
 #   scripts/services.sh up [service...]     start what is not running (reuses running ones)
 #   scripts/services.sh down                stop what these scripts started
 #   scripts/services.sh status
-# Services: postgres redis elasticsearch stripe-mock celery web
+# Services: postgres redis elasticsearch stripe-mock celery celery-embeddings web
 # A service whose URL variable points somewhere other than the local default is not started here: we only
 # check that it answers. Whatever runs and answers on our port is reused; `down` stops only what has a pid
 # file of ours under .run/.
@@ -189,13 +189,30 @@ up_celery() {
   mkdir -p "$dir"
   down_celery
   log "starting the Celery worker (with beat)"
-  (cd "$ROOT" && "$VENV/bin/celery" -A backend worker --loglevel=INFO --concurrency=2 \
+  (cd "$ROOT" && "$VENV/bin/celery" -A backend worker -Q celery --loglevel=INFO --concurrency=2 \
     --beat --schedule="$dir/celerybeat-schedule" \
     --hostname="ipmarket@%h" --detach --pidfile="$dir/worker.pid" --logfile="$dir/worker.log")
   wait_for "Celery worker" 60 pid_alive "$dir/worker.pid" || { tail "$dir/worker.log"; die "Celery did not start"; }
 }
 
 down_celery() { stop_pidfile "the Celery worker" "$RUN_DIR/celery/worker.pid"; }
+
+# A second worker for the "embeddings" queue only (CELERY_TASK_ROUTES in backend/settings.py): encoding
+# texts takes seconds per batch on CPU, so it gets a worker of its own, one task at a time, and the default
+# queue above never waits behind it. The model loads lazily in the pool's child, after the fork.
+up_celery_embeddings() {
+  local dir="$RUN_DIR/celery"
+  mkdir -p "$dir"
+  down_celery_embeddings
+  log "starting the Celery worker of the embeddings queue"
+  (cd "$ROOT" && "$VENV/bin/celery" -A backend worker -Q embeddings --loglevel=INFO --concurrency=1 \
+    --hostname="ipmarket-embeddings@%h" --detach --pidfile="$dir/embeddings-worker.pid" \
+    --logfile="$dir/embeddings-worker.log")
+  wait_for "Celery embeddings worker" 60 pid_alive "$dir/embeddings-worker.pid" ||
+    { tail "$dir/embeddings-worker.log"; die "the Celery embeddings worker did not start"; }
+}
+
+down_celery_embeddings() { stop_pidfile "the Celery embeddings worker" "$RUN_DIR/celery/embeddings-worker.pid"; }
 
 # --- web server (ASGI) ---------------------------------------------------------------------------------
 up_web() {
@@ -218,17 +235,18 @@ up_web() {
 down_web() { stop_pidfile "the ASGI server" "$RUN_DIR/web/server.pid"; }
 
 # -------------------------------------------------------------------------------------------------------
-ALL=(postgres redis elasticsearch stripe_mock celery)
+ALL=(postgres redis elasticsearch stripe_mock celery celery_embeddings)
 
 status() {
   local name pidf
   for name in postgres:postgres/data/postmaster.pid redis:redis/redis.pid elasticsearch:elasticsearch/es.pid \
-    stripe-mock:stripe-mock/stripe-mock.pid celery:celery/worker.pid web:web/server.pid; do
+    stripe-mock:stripe-mock/stripe-mock.pid celery:celery/worker.pid \
+    celery-embeddings:celery/embeddings-worker.pid web:web/server.pid; do
     pidf="$RUN_DIR/${name#*:}"
     if [[ -f "$pidf" ]] && kill -0 "$(head -1 "$pidf")" 2>/dev/null; then
-      printf '%-14s running (pid %s)\n' "${name%%:*}" "$(head -1 "$pidf")"
+      printf '%-18s running (pid %s)\n' "${name%%:*}" "$(head -1 "$pidf")"
     else
-      printf '%-14s not started here\n' "${name%%:*}"
+      printf '%-18s not started here\n' "${name%%:*}"
     fi
   done
 }

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from matching.evaluation import EvalInputError, run
+from matching.evaluation import MODES, EvalInputError, run
 from matching.indexing import SearchUnavailable
 
 
@@ -17,13 +17,19 @@ class Command(BaseCommand):
         parser.add_argument("--queries", required=True)
         parser.add_argument("--k", type=int, default=100)
         parser.add_argument("--out", required=True)
+        parser.add_argument(
+            "--mode",
+            choices=MODES,
+            default="hybrid",
+            help="hybrid: the product's matching (default); bm25 / bm25-standard: baselines on the same engine",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not 1 <= options["k"] <= 1000:
             raise CommandError("--k must be between 1 and 1000")
         started = time.perf_counter()
         try:
-            count = run(options["corpus"], options["queries"], options["k"], options["out"])
+            count = run(options["corpus"], options["queries"], options["k"], options["out"], options["mode"])
         except (EvalInputError, FileNotFoundError) as error:
             raise CommandError(str(error)) from error
         except SearchUnavailable as error:
