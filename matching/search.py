@@ -24,6 +24,7 @@ from matching.indices import LISTINGS, PATENTS, IndexRef
 
 HYBRID_WINDOW = 100
 RRF_K = 60
+RRF_WEIGHTS = (1.0, 0.5, 0.5)  # keyword, passage vector, title vector
 MAX_FACET_VALUES = 50
 
 REMAINING_LIFE_BANDS = {
@@ -480,10 +481,13 @@ def candidates(
 
 
 def rank(
-    c: Candidates, weights: Sequence[float] = (1.0, 0.5, 0.5), k: int | None = None
+    c: Candidates, weights: Sequence[float] | None = None, k: int | None = None
 ) -> list[tuple[int, float]]:
-    """RRF of the keyword list (weight 1) and the two semantic lists (passage and title, 0.5 each)."""
-    fused = fuse([c.bm25, c.knn, c.title_knn], weights, k or RRF_K)
+    """RRF of the keyword list and the two semantic lists (passage and title); weights and k from the
+    settings MATCHING_RRF_WEIGHTS and MATCHING_RRF_K (chosen on the benchmark, docs/benchmarks.md)."""
+    weights = weights or getattr(settings, "MATCHING_RRF_WEIGHTS", RRF_WEIGHTS)
+    rrf_k = k if k is not None else int(getattr(settings, "MATCHING_RRF_K", RRF_K))
+    fused = fuse([c.bm25, c.knn, c.title_knn], weights, rrf_k)
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
