@@ -21,7 +21,7 @@ class Command(BaseCommand):
             "--mode",
             choices=MODES,
             default="hybrid",
-            help="hybrid: the product's matching (default); bm25, bm25-standard: baselines on the same engine",
+            help="hybrid: the product's matching (default); bm25, bm25-standard: baselines, same engine",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
