@@ -123,8 +123,8 @@ CELERY_TASK_ROUTES = {
 
 # Dotted path of the text encoder class (matching/embeddings.py, docs/search-embeddings.md).
 # Reciprocal rank fusion of the keyword, passage-vector and title-vector lists (docs/search.md).
-MATCHING_RRF_K = int(env("MATCHING_RRF_K", "60"))
-MATCHING_RRF_WEIGHTS = tuple(float(w) for w in env("MATCHING_RRF_WEIGHTS", "1,0.5,0.5").split(","))
+MATCHING_RRF_K = int(env("MATCHING_RRF_K", "10"))
+MATCHING_RRF_WEIGHTS = tuple(float(w) for w in env("MATCHING_RRF_WEIGHTS", "1,1,0.5").split(","))
 MATCHING_ENCODER = env("MATCHING_ENCODER", "matching.embeddings.MultilingualE5Small")
 # OpenMP threads of the default encoder's engine per process (0: all cores); OMP_NUM_THREADS, if set, wins.
 MATCHING_ENCODER_THREADS = int(env("MATCHING_ENCODER_THREADS", "1"))

@@ -23,8 +23,8 @@ from matching.indexing import ENGINE_ERRORS, SearchUnavailable, unavailable
 from matching.indices import LISTINGS, PATENTS, IndexRef
 
 HYBRID_WINDOW = 100
-RRF_K = 60
-RRF_WEIGHTS = (1.0, 0.5, 0.5)  # keyword, passage vector, title vector
+RRF_K = 10
+RRF_WEIGHTS = (1.0, 1.0, 0.5)  # keyword, passage vector, title vector
 MAX_FACET_VALUES = 50
 
 REMAINING_LIFE_BANDS = {
