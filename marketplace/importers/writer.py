@@ -89,13 +89,10 @@ def _flush(batch: dict[tuple[str, str], PatentRecord], summary: ImportSummary, f
         )
         # One UPDATE for the batch; its WHERE owner IS NULL keeps an owner set since we read the rows.
         summary.owners_linked += Patent.objects.filter(owner__isnull=True).bulk_update(orphans, ["owner"])
-        touched = {(p.office, p.application_number) for p in [*changed, *orphans]}
+        # PostgreSQL returns the ids of upserted rows, so listeners (the search outbox) need no query here.
+        touched = [p.pk for p in [*changed, *orphans] if p.pk is not None]
         if touched:
-            ids = Patent.objects.filter(
-                office__in={office for office, _ in touched},
-                application_number__in=[number for _, number in touched],
-            ).values_list("pk", flat=True)
-            patents_written.send(sender=Patent, patent_ids=list(ids))
+            patents_written.send(sender=Patent, patent_ids=touched)
 
 
 def write_patents(
