@@ -29,6 +29,7 @@ behind a lock.
 from __future__ import annotations
 
 import html
+import importlib.metadata as _metadata
 import re
 import threading
 import unicodedata
@@ -40,6 +41,13 @@ if TYPE_CHECKING:
     from kiwipiepy import Kiwi
 
 LANGUAGES = ("ko", "en", "ja", "zh")
+
+# Names what `analyze` produces: cached terms (AnalysedText) and the lexicon are only valid for it. Bump the
+# revision whenever a rule here changes; a library upgrade changes the string by itself.
+ANALYZER_VERSION = "r1-" + "-".join(
+    f"{name}{_metadata.version(name)}"
+    for name in ("kiwipiepy", "sudachipy", "sudachidict-core", "rjieba", "pystemmer")
+)
 
 
 @dataclass(frozen=True)
@@ -408,6 +416,31 @@ def highlight(
     if not text or not wanted:
         return []
     matched = [t for t in tokenize(text, language) if t.term in wanted]
+    return _fragments(text, matched, fragments, fragment_chars)
+
+
+_LATIN_TERM = re.compile(r"^[0-9a-z]+$")
+
+
+def highlight_surface(
+    text: str, terms: Collection[str], *, fragments: int = 2, fragment_chars: int = 160
+) -> list[str]:
+    """Like `highlight`, without analysing the text: each term is found where it appears in the text (a
+    Korean, Japanese or Chinese term as written, 배터리 inside 배터리를; a Latin stem at a word start, up to
+    the end of the word, batteri -> batteries). Approximate, and cheap enough for every search hit."""
+    words = sorted({t for t in terms if t and " " not in t}, key=len, reverse=True)
+    if not text or not words:
+        return []
+    alternatives = [
+        rf"(?<![0-9A-Za-z]){re.escape(w)}[0-9A-Za-z]*" if _LATIN_TERM.match(w) else re.escape(w)
+        for w in words
+    ]
+    pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+    matched = [Token(_norm(m.group()), m.start(), m.end()) for m in pattern.finditer(text)]
+    return _fragments(text, matched, fragments, fragment_chars)
+
+
+def _fragments(text: str, matched: list[Token], fragments: int, fragment_chars: int) -> list[str]:
     if not matched:
         return []
     spans = _merge([(t.start, t.end) for t in matched])

@@ -6,6 +6,7 @@ only; texts without a cached vector are reported back so the indexer can have th
 background queue and the documents updated when they are ready.
 """
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,8 +15,9 @@ from typing import Any
 
 from marketplace.models import Demand, Listing, ListingStatus, Patent
 from marketplace.patent_life import computed_expiry
-from matching.analysis import analyze, detect_language
+from matching.analysis import ANALYZER_VERSION, analyze, detect_language
 from matching.embeddings import cached_vectors
+from matching.models import AnalysedText
 
 # Characters of text given to the encoder: e5-small reads 512 tokens at most, and the title and first
 # paragraph carry most of a patent's meaning.
@@ -78,21 +80,77 @@ class Built:
     missing_passages: list[str] = field(default_factory=list)
 
 
-def analysed(title: str, body_parts: Sequence[str], language: str | None = None) -> dict[str, Any]:
+class TermCache:
+    """Analysed terms of a batch of documents, read from and added to AnalysedText in one query each.
+
+    `analysed(..., cache=c)` returns a document whose term fields `c.fill()` completes: the texts of the
+    whole batch are looked up at once, only the unseen ones are analysed, and those are stored. So a
+    rebuild analyses nothing it has analysed before (Korean morpheme analysis is the costly step).
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[dict[str, Any], str, list[str], str | None]] = []
+
+    @staticmethod
+    def key(text: str, language: str | None) -> str:
+        return hashlib.sha256(f"{language or ''}\n{text}".encode()).hexdigest()
+
+    def fill(self) -> None:
+        wanted = {
+            self.key(text, language): (text, language)
+            for _, title, parts, language in self.pending
+            for text in [title, *parts]
+            if text
+        }
+        known = dict(
+            AnalysedText.objects.filter(
+                analyzer_version=ANALYZER_VERSION, text_hash__in=list(wanted)
+            ).values_list("text_hash", "terms")
+        )
+        new = {
+            h: " ".join(analyze(text, language)) for h, (text, language) in wanted.items() if h not in known
+        }
+        if new:
+            AnalysedText.objects.bulk_create(
+                [
+                    AnalysedText(analyzer_version=ANALYZER_VERSION, text_hash=h, terms=t)
+                    for h, t in new.items()
+                ],
+                ignore_conflicts=True,
+            )
+        known |= new
+        for doc, title, parts, language in self.pending:
+            title_terms = known[self.key(title, language)] if title else ""
+            body_terms = " ".join(known[self.key(part, language)] for part in parts)
+            doc |= {
+                "title_terms": title_terms,
+                "body_terms": body_terms,
+                "all_terms": f"{title_terms} {body_terms}",
+            }
+        self.pending = []
+
+
+def analysed(
+    title: str, body_parts: Sequence[str], language: str | None = None, cache: TermCache | None = None
+) -> dict[str, Any]:
     """The text fields of a document: originals for display, analysed terms for matching.
 
     Each part is analysed in its own language (a Korean patent's English title, say), detected when the
-    caller does not know it.
+    caller does not know it. With a cache, the term fields are filled by `cache.fill()`.
     """
     parts = [p[:BODY_PART_CHARS] for p in body_parts if p and p.strip()]
     body = "\n".join(parts)
-    lang = language or detect_language(title + "\n" + body)
-    title_terms = analyze(title, language) if title else []
-    body_terms = [term for part in parts for term in analyze(part, language)]
-    return {
+    doc: dict[str, Any] = {
         "title": title,
         "body": body,
-        "language": lang,
+        "language": language or detect_language(title + "\n" + body),
+    }
+    if cache is not None:
+        cache.pending.append((doc, title, parts, language))
+        return doc
+    title_terms = analyze(title, language) if title else []
+    body_terms = [term for part in parts for term in analyze(part, language)]
+    return doc | {
         "title_terms": " ".join(title_terms),
         "body_terms": " ".join(body_terms),
         "all_terms": " ".join(title_terms + body_terms),
@@ -161,6 +219,7 @@ def min_expiry(patents: Sequence[Patent]) -> date | None:
 
 def listing_documents(ids: Sequence[int]) -> Built:
     built = Built()
+    cache = TermCache()
     passages: dict[int, str] = {}
     listings = Listing.objects.filter(pk__in=ids).select_related("seller").prefetch_related("patents")
     found = {listing.pk: listing for listing in listings}
@@ -177,7 +236,7 @@ def listing_documents(ids: Sequence[int]) -> Built:
             titles += t
             abstracts += a
         summary_parts = [listing.summary, listing.quantified_benefit]
-        doc = analysed(listing.title, [*summary_parts, *titles, *abstracts])
+        doc = analysed(listing.title, [*summary_parts, *titles, *abstracts], cache=cache)
         doc |= ipc_levels(code for p in patents for code in p.ipc_codes)
         expiry = min_expiry(patents)
         doc |= {
@@ -199,14 +258,17 @@ def listing_documents(ids: Sequence[int]) -> Built:
             "is_generated": listing.is_generated,
             "suggest": suggest_inputs([listing.title, *titles]),
         }
-        built.docs[pk] = doc | {"pk": pk}
+        doc["pk"] = pk
+        built.docs[pk] = doc
         passages[pk] = passage(listing.title, "\n".join([listing.summary, *titles]))
+    cache.fill()
     attach_vectors(built, passages)
     return built
 
 
 def patent_documents(ids: Sequence[int]) -> Built:
     built = Built()
+    cache = TermCache()
     passages: dict[int, str] = {}
     found = {p.pk: p for p in Patent.objects.filter(pk__in=ids).select_related("owner")}
     for pk in ids:
@@ -216,7 +278,7 @@ def patent_documents(ids: Sequence[int]) -> Built:
             continue
         titles, abstracts = _patent_texts(patent)
         title = titles[0] if titles else ""
-        doc = analysed(title, [*titles[1:], *abstracts])
+        doc = analysed(title, [*titles[1:], *abstracts], cache=cache)
         doc |= ipc_levels(patent.ipc_codes)
         expiry = patent.expiry_date or computed_expiry(patent)
         doc |= {
@@ -231,14 +293,17 @@ def patent_documents(ids: Sequence[int]) -> Built:
             "expiry": expiry.isoformat() if expiry else None,
             "suggest": suggest_inputs(titles),
         }
-        built.docs[pk] = doc | {"pk": pk}
+        doc["pk"] = pk
+        built.docs[pk] = doc
         passages[pk] = passage(title, "\n".join([*titles[1:], *abstracts]))
+    cache.fill()
     attach_vectors(built, passages)
     return built
 
 
 def demand_documents(ids: Sequence[int]) -> Built:
     built = Built()
+    cache = TermCache()
     passages: dict[int, str] = {}
     found = {d.pk: d for d in Demand.objects.filter(pk__in=ids)}
     for pk in ids:
@@ -246,7 +311,7 @@ def demand_documents(ids: Sequence[int]) -> Built:
         if demand is None or not demand.is_open:
             built.docs[pk] = None
             continue
-        doc = analysed(demand.title, [demand.description, " ".join(demand.keywords)])
+        doc = analysed(demand.title, [demand.description, " ".join(demand.keywords)], cache=cache)
         doc |= ipc_levels(demand.ipc_interests)
         doc |= {
             "buyer_id": str(demand.buyer_id),
@@ -257,8 +322,10 @@ def demand_documents(ids: Sequence[int]) -> Built:
             "created_at": demand.created_at.isoformat(),
             "suggest": suggest_inputs([demand.title]),
         }
-        built.docs[pk] = doc | {"pk": pk}
+        doc["pk"] = pk
+        built.docs[pk] = doc
         passages[pk] = passage(demand.title, demand.description)
+    cache.fill()
     attach_vectors(built, passages)
     return built
 

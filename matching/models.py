@@ -26,6 +26,23 @@ class TextVector(models.Model):
         ]
 
 
+class AnalysedText(models.Model):
+    """The analysed terms of one text, computed once per analyzer version (Korean analysis is the slow part
+    of building documents: rebuilds read the terms from here instead of analysing again)."""
+
+    analyzer_version = models.CharField(max_length=120)
+    text_hash = models.CharField(max_length=64, help_text="SHA-256 of the language hint and the text")
+    terms = models.TextField(help_text="the terms, space-separated")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["analyzer_version", "text_hash"], name="analysedtext_unique_text"
+            ),
+        ]
+
+
 class IndexName(models.TextChoices):
     LISTINGS = "listings"
     PATENTS = "patents"

@@ -275,7 +275,7 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
 # --- running -------------------------------------------------------------------------------------------
 
 
-SOURCE_FIELDS = ["title", "body", "language", "ipc", "ipc_subclass"]
+SOURCE_FIELDS = ["title", "body", "language", "ipc", "ipc_subclass", "title_terms", "body_terms"]
 
 
 def _call(method: str, **kwargs: Any) -> dict[str, Any]:
@@ -523,19 +523,22 @@ def _hybrid_page(request: SearchRequest, language: str, terms: Sequence[str], of
 
 
 def _highlight(result: SearchResult, terms: Sequence[str]) -> None:
-    wanted = set(terms)
-    highlight = getattr(analysis, "highlight", None)
+    """Highlights found on the surface of the text, and the matched terms from the stored term fields:
+    neither analyses the hits' text again (Korean analysis would cost more than the search itself)."""
+    wanted = {word for term in terms for word in term.split()}  # a Korean compound noun can hold a space
     for hit in result.hits:
-        language = hit.source.get("language")
-        title, body = hit.source.get("title", ""), hit.source.get("body", "")
-        if wanted and highlight is not None:
+        source = hit.source
+        if wanted:
             hit.highlights = {
-                "title": highlight(title, wanted, None, fragments=1, fragment_chars=300),
-                "body": highlight(body, wanted, None, fragments=2, fragment_chars=160),
+                "title": analysis.highlight_surface(
+                    source.get("title", ""), wanted, fragments=1, fragment_chars=300
+                ),
+                "body": analysis.highlight_surface(
+                    source.get("body", ""), wanted, fragments=2, fragment_chars=160
+                ),
             }
-        source_terms = set(analysis.analyze(title, None)) | set(analysis.analyze(body[:4000], None))
-        hit.why.matched_terms = sorted(wanted & source_terms)
-        del language
+        stored = set(source.get("title_terms", "").split()) | set(source.get("body_terms", "").split())
+        hit.why.matched_terms = sorted(wanted & stored)
 
 
 # --- suggestions ---------------------------------------------------------------------------------------
