@@ -1,19 +1,41 @@
 """The GraphQL endpoint: who is asking (API token or session), CSRF for cookie sessions, limits."""
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from graphene_django.views import GraphQLView
-from graphql import ExecutionResult, parse, specified_rules, validate
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    parse,
+    specified_rules,
+    validate,
+)
 from graphql.error import GraphQLSyntaxError
 
 from backend.api.core.errors import ApiErrorCode
 from backend.api.core.limits import check_limits
 from backend.api.core.loaders import Loaders, see_handed_out
 from marketplace.actions.accounts import user_for_token
+
+
+@lru_cache(maxsize=1024)
+def _parsed_and_validated(
+    schema: GraphQLSchema, query: str
+) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
+    """Parsing and validating depend on the query text alone: clients send the same few documents again
+    and again, so each is checked once (the limits, which depend on the variables, run every time)."""
+    try:
+        document = parse(query)
+    except GraphQLSyntaxError as error:
+        return None, (error,)
+    return document, tuple(validate(schema, document, specified_rules))
 
 
 def _refuse(status: int, code: str, message: str) -> HttpResponse:
@@ -64,14 +86,11 @@ class ApiView(GraphQLView):
         show_graphiql: bool = False,
     ) -> ExecutionResult | None:
         if query:
-            try:
-                document = parse(query)
-            except GraphQLSyntaxError as error:
-                return ExecutionResult(errors=[error])
             schema = self.schema.graphql_schema
-            errors = validate(schema, document, specified_rules) or check_limits(
-                schema, document, variables, operation_name
-            )
+            document, invalid = _parsed_and_validated(schema, query)
+            if document is None:
+                return ExecutionResult(errors=list(invalid))
+            errors = list(invalid) or check_limits(schema, document, variables, operation_name)
             if errors:
                 return ExecutionResult(data=None, errors=errors)
         return super().execute_graphql_request(  # type: ignore[no-any-return]
