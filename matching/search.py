@@ -406,14 +406,23 @@ class Candidates:
 
 
 def candidates(
-    request: SearchRequest, language: str, terms: Sequence[str], window: int = HYBRID_WINDOW
+    request: SearchRequest,
+    language: str,
+    terms: Sequence[str],
+    window: int = HYBRID_WINDOW,
+    *,
+    with_sources: bool = True,
 ) -> Candidates:
-    """The BM25 and kNN lists (one multi-search), filtered alike, with facets over their union."""
+    """The BM25 and kNN lists (one multi-search), filtered alike, with facets over their union.
+
+    Without sources the lists carry ids and scores only: fetching the stored fields of all 3 x 100
+    candidates took a third of the multi-search's time on 100,000 listings (make bench-search)."""
     vector = query_vector(request.text) if request.mode in ("hybrid", "semantic") else None
     filters = filter_clauses(request)
+    source: list[str] | bool = SOURCE_FIELDS if with_sources else False
     searches: list[dict[str, Any]] = []
     bm25 = _base_body(request, language, terms)
-    bm25 |= {"size": window, "sort": ["_score", {"pk": "asc"}], "track_total_hits": True}
+    bm25 |= {"size": window, "sort": ["_score", {"pk": "asc"}], "track_total_hits": True, "_source": source}
     bm25.pop("aggs", None)
     if request.mode == "semantic":
         bm25["size"] = 0
@@ -423,20 +432,33 @@ def candidates(
             "field": "vector",
             "query_vector": vector,
             "k": window,
-            "num_candidates": max(window * 2, 200),
+            # 2 x k gave recall@10 0.945 (titles) / 0.97 on 100,000 listings; 4 x k 0.98 / 0.99 for about
+            # 1 ms more (make bench-search, docs/benchmarks.md).
+            "num_candidates": max(window * 4, 400),
         }
         if filters:
             knn["filter"] = {"bool": {"filter": filters}}
         min_similarity = getattr(settings, "MATCHING_KNN_MIN_SIMILARITY", None)
         if min_similarity is not None:
             knn["similarity"] = min_similarity
-        searches += [{"index": request.index.alias}, {"knn": knn, "size": window, "_source": SOURCE_FIELDS}]
+        searches += [{"index": request.index.alias}, {"knn": knn, "size": window, "_source": source}]
         # The same vector against the titles alone: a short title is a sharper target than a long passage.
         title_knn = dict(knn, field="title_vector")
         searches += [
             {"index": request.index.alias},
-            {"knn": title_knn, "size": window, "_source": SOURCE_FIELDS},
+            {"knn": title_knn, "size": window, "_source": source},
         ]
+    # Totals and facets over what the reader can page through: BM25 matches plus the kNN windows. A search
+    # with both `query` and `knn` hits exactly that union, so it rides in the same multi-search (one round
+    # trip). post_filter narrows the hits and their total; each facet's aggregation applies the other filters.
+    count_body: dict[str, Any] = {"size": 0, "query": bm25["query"], "track_total_hits": True}
+    if vector is not None:
+        count_body["knn"] = [searches[3]["knn"], searches[5]["knn"]]
+    if filters:
+        count_body["post_filter"] = {"bool": {"filter": filters}}
+    if request.with_facets:
+        count_body["aggs"] = facet_aggs(request)
+    searches += [{"index": request.index.alias}, count_body]
     response = _call("msearch", searches=searches)
     parts = response["responses"]
     for part in parts:
@@ -445,6 +467,7 @@ def candidates(
     bm25_hits = parts[0]["hits"]["hits"]
     knn_hits = parts[1]["hits"]["hits"] if vector is not None else []
     title_hits = parts[2]["hits"]["hits"] if vector is not None else []
+    counted = parts[-1]
     sources = {int(h["_id"]): h.get("_source", {}) for h in [*bm25_hits, *knn_hits, *title_hits]}
     # kNN scores for cosine are (1 + cos) / 2.
     similarity = {int(h["_id"]): 2.0 * float(h["_score"]) - 1.0 for h in knn_hits}
@@ -454,20 +477,6 @@ def candidates(
     knn_ids = [int(h["_id"]) for h in knn_hits]
     title_ids = [int(h["_id"]) for h in title_hits]
     bm25_ids = [int(h["_id"]) for h in bm25_hits]
-    # Totals and facets over what the reader can page through: BM25 matches plus the kNN window.
-    union: dict[str, Any] = {
-        "bool": {
-            "should": [bm25["query"], {"ids": {"values": [str(i) for i in {*knn_ids, *title_ids}]}}],
-            "minimum_should_match": 1,
-        }
-    }
-    # post_filter narrows the hits and their total; each facet's aggregation applies the other filters.
-    count_body: dict[str, Any] = {"size": 0, "query": union, "track_total_hits": True}
-    if filters:
-        count_body["post_filter"] = {"bool": {"filter": filters}}
-    if request.with_facets:
-        count_body["aggs"] = facet_aggs(request)
-    counted = _call("search", index=request.index.alias, body=count_body)
     return Candidates(
         bm25=bm25_ids,
         knn=knn_ids,
@@ -491,17 +500,26 @@ def rank(
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
+def page_sources(index: IndexRef, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The stored fields a page of hits shows, for these documents only."""
+    if not ids:
+        return {}
+    response = _call("mget", index=index.alias, ids=[str(i) for i in ids], source_includes=SOURCE_FIELDS)
+    return {int(doc["_id"]): doc.get("_source", {}) for doc in response["docs"] if doc.get("found")}
+
+
 def _hybrid_page(request: SearchRequest, language: str, terms: Sequence[str], offset: int) -> SearchResult:
-    c = candidates(request, language, terms, window=max(HYBRID_WINDOW, request.first))
+    c = candidates(request, language, terms, window=max(HYBRID_WINDOW, request.first), with_sources=False)
     ranked = rank(c)
     page = ranked[offset : offset + request.first]
+    sources = page_sources(request.index, [doc_id for doc_id, _ in page])
     bm25_rank = {doc_id: i for i, doc_id in enumerate(c.bm25, start=1)}
     knn_rank = {doc_id: i for i, doc_id in enumerate(c.knn or c.title_knn, start=1)}
     hits = [
         Hit(
             doc_id,
             score,
-            c.sources[doc_id],
+            sources.get(doc_id, {}),
             why=Explanation(
                 bm25_rank=bm25_rank.get(doc_id),
                 knn_rank=knn_rank.get(doc_id),
