@@ -1,5 +1,5 @@
 # The two commands of the README are `make demo` and `make test`; the rest are their parts.
-.PHONY: demo test install up down status migrate seed reindex lint typecheck reset schema
+.PHONY: demo test install up down status migrate seed reindex lint typecheck reset schema bench-search bench-match
 
 demo:
 	@bash scripts/demo.sh
@@ -42,3 +42,13 @@ reset: down
 # Writes the GraphQL SDL that tests compare with the code.
 schema:
 	@.venv/bin/python -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'backend.settings'); django.setup(); from backend.api.schema import schema; open('schema.graphql', 'w').write(str(schema) + '\n')"
+
+# Search latency, kNN recall and indexing throughput on 100,000 generated listings (docs/benchmarks.md).
+# Uses its own database and index prefix; writes .bench/search.json. Pass options with ARGS="--repeat 3".
+bench-search:
+	@bash scripts/bench_search.sh $(ARGS)
+
+# Matching quality (nDCG@10, Recall@100, MRR@10) on the en / ko / xling sets against two BM25 baselines.
+# Writes .bench/match.json (docs/benchmarks.md).
+bench-match: up
+	@bash scripts/bench_match.sh
