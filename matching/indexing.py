@@ -15,6 +15,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,15 +233,23 @@ def rebuild(
     missing: list[int] = []
     if on_progress:
         on_progress(0, len(ids))
-    for start in range(0, len(ids), batch_size):
-        chunk = ids[start : start + batch_size]
-        version = snapshot_version()
-        built = BUILDERS[ref.name](chunk)
-        bulk(_actions(built, [new], version))
-        stats.documents += sum(doc is not None for doc in built.docs.values())
-        missing += [pk for pk, doc in built.docs.items() if doc is not None and not doc.get("has_vector")]
-        if on_progress:
-            on_progress(min(start + batch_size, len(ids)), len(ids))
+    # The next batch is built (PostgreSQL, cached terms and vectors) while the engine takes the previous one:
+    # one thread sends bulk requests, which touch no database, so the build stays in the caller's transaction.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-bulk") as sender:
+        in_flight: Future[tuple[int, int]] | None = None
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start : start + batch_size]
+            version = snapshot_version()
+            built = BUILDERS[ref.name](chunk)
+            if in_flight is not None:
+                in_flight.result()
+            in_flight = sender.submit(bulk, list(_actions(built, [new], version)))
+            stats.documents += sum(doc is not None for doc in built.docs.values())
+            missing += [pk for pk, doc in built.docs.items() if doc is not None and not doc.get("has_vector")]
+            if on_progress:
+                on_progress(min(start + batch_size, len(ids)), len(ids))
+        if in_flight is not None:
+            in_flight.result()
     try:
         client().indices.put_settings(index=new, settings={"refresh_interval": "1s"})
         client().indices.refresh(index=new)
