@@ -280,10 +280,11 @@ class CheckReport:
     missing: list[int]  # in PostgreSQL, not in the index
     extra: list[int]  # in the index, not in PostgreSQL
     without_vector: int
+    mapping_current: bool = True  # the live index was built with this code's mapping
 
     @property
     def consistent(self) -> bool:
-        return not self.missing and not self.extra and self.database == self.engine
+        return self.mapping_current and not self.missing and not self.extra and self.database == self.engine
 
 
 def indexed_ids(ref: IndexRef) -> tuple[set[int], int]:
@@ -312,6 +313,7 @@ def check(ref: IndexRef) -> CheckReport:
         missing=sorted(database - engine),
         extra=sorted(engine - database),
         without_vector=without,
+        mapping_current=ref.live_mapping_version() == ref.mapping_version(),
     )
 
 

@@ -10,6 +10,8 @@ Text is analysed in Python (matching/analysis.py): the analysed terms, space-sep
 fields (standard analyzer) for display, the BM25 baseline and "more like this".
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -144,9 +146,23 @@ class IndexRef:
         name = name or self.new_version_name()
         index = Index(name, using=client())
         index.settings(**SETTINGS)
-        index.mapping(MAPPINGS[IndexName(self.schema)]())
+        mapping = MAPPINGS[IndexName(self.schema)]()
+        mapping.meta("_meta", {"mapping_version": self.mapping_version()})
+        index.mapping(mapping)
         index.create()
         return name
+
+    def mapping_version(self) -> str:
+        """A digest of this code's mapping: a live index with another one needs a rebuild."""
+        body = json.dumps(MAPPINGS[IndexName(self.schema)]().to_dict(), sort_keys=True)
+        return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+    def live_mapping_version(self) -> str | None:
+        live = self.live_version()
+        if live is None:
+            return None
+        mapping = client().indices.get_mapping(index=live)[live]["mappings"]
+        return str(mapping.get("_meta", {}).get("mapping_version", "")) or None
 
     def versions_behind(self, alias: str) -> list[str]:
         found = client().options(ignore_status=404).indices.get_alias(name=alias)

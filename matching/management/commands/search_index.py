@@ -64,6 +64,7 @@ class Command(BaseCommand):
                 f"{report.index}: {state}: PostgreSQL {report.database}, index {report.engine}, "
                 f"missing {len(report.missing)} {report.missing[:10]}, extra {len(report.extra)} "
                 f"{report.extra[:10]}, without vector {report.without_vector}"
+                + ("" if report.mapping_current else ", mapping outdated (rebuild)")
             )
             if not report.consistent:
                 drift = True
