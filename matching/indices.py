@@ -39,6 +39,15 @@ def _terms() -> Text:
     return Text(analyzer="whitespace", similarity="BM25")
 
 
+def _vector() -> DenseVector:
+    return DenseVector(
+        dims=encoder().dimensions,
+        index=True,
+        similarity="cosine",
+        index_options={"type": "hnsw", "m": 16, "ef_construction": 100},
+    )
+
+
 def _common(mapping: Mapping) -> None:
     """Fields every index shares: analysed text, IPC hierarchy, vector, autocomplete."""
     mapping.field("pk", Long())  # the row's id: the tie-breaker of every sort (_id has no doc values)
@@ -55,25 +64,9 @@ def _common(mapping: Mapping) -> None:
     mapping.field("ipc_subclass", Keyword())
     mapping.field("cpc", Keyword())
     mapping.field("suggest", Completion(analyzer="simple", max_input_length=100))
-    mapping.field(
-        "vector",
-        DenseVector(
-            dims=encoder().dimensions,
-            index=True,
-            similarity="cosine",
-            index_options={"type": "hnsw", "m": 16, "ef_construction": 100},
-        ),
-    )
+    mapping.field("vector", _vector())
     # The title alone, encoded apart: English -> Korean matching gains most from it (docs/benchmarks.md).
-    mapping.field(
-        "title_vector",
-        DenseVector(
-            dims=encoder().dimensions,
-            index=True,
-            similarity="cosine",
-            index_options={"type": "hnsw", "m": 16, "ef_construction": 100},
-        ),
-    )
+    mapping.field("title_vector", _vector())
     mapping.field("has_vector", Boolean())
 
 

@@ -39,19 +39,14 @@ NASA_FILE = DATA_DIR / "us_nasa_licensable_patents_2014.csv"
 
 
 def split_title(title: str) -> tuple[str, str]:
-    """'한국어 제목(ENGLISH TITLE)' -> (Korean, English): the English is the last balanced parenthetical."""
-    text = title.strip()
-    if not text.endswith(")"):
-        return text, ""
-    depth = 0
-    for i in range(len(text) - 1, -1, -1):
-        if text[i] == ")":
-            depth += 1
-        elif text[i] == "(":
-            depth -= 1
-            if depth == 0:
-                return text[:i].strip(), text[i + 1 : -1].strip()
-    return text, ""
+    """'한국어 제목(ENGLISH TITLE)' -> (Korean, English), by the importer's own rule."""
+    import django
+
+    django.setup()
+    from marketplace.importers import kipris_csv
+
+    parts = kipris_csv.split_title(title)
+    return parts.get("ko", title.strip()), parts.get("en", "")
 
 
 @dataclass
