@@ -139,39 +139,46 @@ def _known_items(benchmark: BenchmarkSet, items: Iterable[tuple[str, str, bool]]
         benchmark.qrels.extend({"query_id": query_id, "id": doc_id, "grade": 1} for doc_id in doc_ids)
 
 
-def en_set(nasa: dict[str, PatentRecord]) -> BenchmarkSet:
-    benchmark = BenchmarkSet(
-        "en",
-        "NASA inventions with an abstract. Query: the title. Document: the abstract, title withheld.",
-    )
+def _title_to_abstract(
+    name: str,
+    description: str,
+    records: Iterable[PatentRecord],
+    language: str,
+    id_of: Callable[[PatentRecord], str],
+) -> BenchmarkSet:
+    """Known-item search: each record's title (in `language`) finds its abstract; the title is withheld."""
+    benchmark = BenchmarkSet(name, description)
     items = []
-    for record in nasa.values():
-        abstract = record.abstracts.get("en", "").strip()
+    for record in records:
+        abstract = record.abstracts.get(language, "").strip()
         if not abstract:
             continue
-        doc_id = us_id(record)
-        benchmark.corpus.append(_document(doc_id, record, "", abstract, "en"))
-        items.append((doc_id, record.titles["en"], True))
-    _known_items(benchmark, items, "en")
+        doc_id = id_of(record)
+        benchmark.corpus.append(_document(doc_id, record, "", abstract, language))
+        items.append((doc_id, record.titles[language], True))
+    _known_items(benchmark, items, language)
     return benchmark
+
+
+def en_set(nasa: dict[str, PatentRecord]) -> BenchmarkSet:
+    return _title_to_abstract(
+        "en",
+        "NASA inventions with an abstract. Query: the title. Document: the abstract, title withheld.",
+        nasa.values(),
+        "en",
+        us_id,
+    )
 
 
 def ko_set(kr: dict[str, PatentRecord]) -> BenchmarkSet:
-    benchmark = BenchmarkSet(
+    return _title_to_abstract(
         "ko",
         "Korean patents with an abstract. Query: the Korean title. Document: the Korean abstract, "
         "title withheld, IPC codes kept.",
+        kr.values(),
+        "ko",
+        kr_id,
     )
-    items = []
-    for record in kr.values():
-        abstract = record.abstracts.get("ko", "").strip()
-        if not abstract:
-            continue
-        doc_id = kr_id(record)
-        benchmark.corpus.append(_document(doc_id, record, "", abstract, "ko"))
-        items.append((doc_id, record.titles["ko"], True))
-    _known_items(benchmark, items, "ko")
-    return benchmark
 
 
 def xling_set(kr: dict[str, PatentRecord]) -> BenchmarkSet:

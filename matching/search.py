@@ -399,7 +399,6 @@ class Candidates:
     knn: list[int]
     title_knn: list[int]
     similarity: dict[int, float]
-    sources: dict[int, dict[str, Any]]
     total: int
     facets: dict[str, list[FacetValue]]
     bm25_sort: list[Any] | None  # search_after values of the last BM25 hit in the window
@@ -410,19 +409,17 @@ def candidates(
     language: str,
     terms: Sequence[str],
     window: int = HYBRID_WINDOW,
-    *,
-    with_sources: bool = True,
 ) -> Candidates:
     """The BM25 and kNN lists (one multi-search), filtered alike, with facets over their union.
 
-    Without sources the lists carry ids and scores only: fetching the stored fields of all 3 x 100
-    candidates took a third of the multi-search's time on 100,000 listings (make bench-search)."""
+    The lists carry ids and scores only (the page's documents are fetched afterwards, `page_sources`):
+    fetching the stored fields of all 3 x 100 candidates took a third of the multi-search's time on
+    100,000 listings (make bench-search)."""
     vector = query_vector(request.text) if request.mode in ("hybrid", "semantic") else None
     filters = filter_clauses(request)
-    source: list[str] | bool = SOURCE_FIELDS if with_sources else False
     searches: list[dict[str, Any]] = []
     bm25 = _base_body(request, language, terms)
-    bm25 |= {"size": window, "sort": ["_score", {"pk": "asc"}], "track_total_hits": True, "_source": source}
+    bm25 |= {"size": window, "sort": ["_score", {"pk": "asc"}], "track_total_hits": True, "_source": False}
     bm25.pop("aggs", None)
     if request.mode == "semantic":
         bm25["size"] = 0
@@ -441,12 +438,12 @@ def candidates(
         min_similarity = getattr(settings, "MATCHING_KNN_MIN_SIMILARITY", None)
         if min_similarity is not None:
             knn["similarity"] = min_similarity
-        searches += [{"index": request.index.alias}, {"knn": knn, "size": window, "_source": source}]
+        searches += [{"index": request.index.alias}, {"knn": knn, "size": window, "_source": False}]
         # The same vector against the titles alone: a short title is a sharper target than a long passage.
         title_knn = dict(knn, field="title_vector")
         searches += [
             {"index": request.index.alias},
-            {"knn": title_knn, "size": window, "_source": source},
+            {"knn": title_knn, "size": window, "_source": False},
         ]
     response = _call("msearch", searches=searches)
     parts = response["responses"]
@@ -456,7 +453,6 @@ def candidates(
     bm25_hits = parts[0]["hits"]["hits"]
     knn_hits = parts[1]["hits"]["hits"] if vector is not None else []
     title_hits = parts[2]["hits"]["hits"] if vector is not None else []
-    sources = {int(h["_id"]): h.get("_source", {}) for h in [*bm25_hits, *knn_hits, *title_hits]}
     # kNN scores for cosine are (1 + cos) / 2.
     similarity = {int(h["_id"]): 2.0 * float(h["_score"]) - 1.0 for h in knn_hits}
     for h in title_hits:
@@ -486,7 +482,6 @@ def candidates(
         knn=knn_ids,
         title_knn=title_ids,
         similarity=similarity,
-        sources=sources,
         total=counted["hits"]["total"]["value"],
         facets=read_facets(counted.get("aggregations", {})),
         bm25_sort=bm25_hits[-1]["sort"] if len(bm25_hits) == window else None,
@@ -513,7 +508,7 @@ def page_sources(index: IndexRef, ids: Sequence[int]) -> dict[int, dict[str, Any
 
 
 def _hybrid_page(request: SearchRequest, language: str, terms: Sequence[str], offset: int) -> SearchResult:
-    c = candidates(request, language, terms, window=max(HYBRID_WINDOW, request.first), with_sources=False)
+    c = candidates(request, language, terms, window=max(HYBRID_WINDOW, request.first))
     ranked = rank(c)
     page = ranked[offset : offset + request.first]
     sources = page_sources(request.index, [doc_id for doc_id, _ in page])

@@ -28,6 +28,10 @@ def search_indices(settings: object) -> Iterator[str]:
     prefix = f"{base}-{uuid.uuid4().hex[:8]}"
     settings.ELASTICSEARCH_INDEX_PREFIX = prefix
     yield prefix
+    delete_indices(prefix)
+
+
+def delete_indices(prefix: str) -> None:
     # Deleting by wildcard is refused (destructive_requires_name): resolve the names first.
     names = list(client().indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
     if names:
@@ -67,9 +71,7 @@ def module_search_indices() -> Iterator[str]:
         for ref in ALL:
             ref.ensure()
         yield prefix
-        names = list(client().indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
-        if names:
-            client().indices.delete(index=",".join(names))
+        delete_indices(prefix)
 
 
 @pytest.fixture
