@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from amqp.exceptions import ChannelError
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +88,7 @@ def celery_worker_process(django_db_setup: None, tmp_path_factory: pytest.TempPa
     """A real Celery worker process consuming the test broker; yields its node name."""
     from backend.celery import app
 
+    app.control.purge()  # tasks queued by earlier tests or runs are not this worker's business
     node = f"test-{os.getpid()}@{socket.gethostname()}"
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     with log.open("wb") as out:
@@ -113,3 +115,28 @@ def celery_worker_process(django_db_setup: None, tmp_path_factory: pytest.TempPa
             pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-3000:]}")
     yield node
     _stop(process)
+
+
+def _wait_until_idle(node: str, timeout: float = 60) -> None:
+    from backend.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.connection_for_read() as conn:
+            try:
+                queued = conn.default_channel.queue_declare("celery", passive=True).message_count
+            except ChannelError:  # the Redis transport drops an empty queue's list
+                queued = 0
+        active = app.control.inspect([node], timeout=1).active() or {}
+        if queued == 0 and not any(active.values()):
+            return
+        time.sleep(0.2)
+    pytest.fail("the Celery worker did not become idle")
+
+
+@pytest.fixture
+def celery_worker(celery_worker_process: str) -> Iterator[str]:
+    """The session's worker for one test; waits until it is idle so the database flush that ends a
+    transactional test never races a task the test caused (after-commit outbox drains, say)."""
+    yield celery_worker_process
+    _wait_until_idle(celery_worker_process)

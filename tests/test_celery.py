@@ -4,7 +4,7 @@ import uuid
 from backend.tasks import ping
 
 
-def test_a_task_is_executed_by_a_real_worker_process(celery_worker_process: str) -> None:
+def test_a_task_is_executed_by_a_real_worker_process(celery_worker: str) -> None:
     token = uuid.uuid4().hex
 
     result = ping.delay(token).get(timeout=20)

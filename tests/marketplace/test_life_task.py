@@ -248,7 +248,7 @@ def test_the_job_is_scheduled_daily_by_beat() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_process_runs_the_check(celery_worker_process: str) -> None:
+def test_a_real_worker_process_runs_the_check(celery_worker: str) -> None:
     # given: committed data the worker process can see
     world = build_world()
     patent = world_patent(world)
