@@ -83,9 +83,10 @@ def live_server_url(
     _stop(process)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker_process(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Celery worker process consuming the test broker; yields its node name."""
+    """A real Celery worker process consuming the test broker, for one module only: alive longer, it
+    would run after-commit tasks of later transactional tests while their teardown flushes the database."""
     from backend.celery import app
 
     app.control.purge()  # tasks queued by earlier tests or runs are not this worker's business
