@@ -1,6 +1,8 @@
 """Django settings. Every value comes from the environment (see backend/env.py and docs/development.md)."""
 
+import base64
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
@@ -14,22 +16,27 @@ DEBUG = env_bool("DEBUG", True)
 RUN_DIR = Path(env("IPMARKET_RUN_DIR", str(BASE_DIR / ".run")))
 
 
-def _secret_key() -> str:
-    """SECRET_KEY from the environment; in development a random key kept in the git-ignored run folder."""
-    key = env("SECRET_KEY", "")
-    if key:
-        return key
+def _secret(name: str, make: "Callable[[], str]") -> str:
+    """A secret from the environment; in development a random one kept in the git-ignored run folder
+    (made once, so restarts keep sessions, encrypted deposits and signatures valid)."""
+    value = env(name, "")
+    if value:
+        return value
     if not DEBUG:
-        raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
-    path = RUN_DIR / "secret_key"
+        raise RuntimeError(f"{name} must be set when DEBUG is off")
+    path = RUN_DIR / name.lower()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+def _b64_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+SECRET_KEY = _secret("SECRET_KEY", lambda: secrets.token_urlsafe(50))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 INSTALLED_APPS = [
@@ -103,7 +110,40 @@ ELASTICSEARCH_INDEX_PREFIX = env("ELASTICSEARCH_INDEX_PREFIX", "ipmarket")
 STRIPE_API_BASE = env("STRIPE_API_BASE")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
-STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_WEBHOOK_SECRET = _secret("STRIPE_WEBHOOK_SECRET", lambda: "whsec_" + secrets.token_hex(24))
+# Stripe-Signature timestamps older (or newer) than this are refused: a captured request cannot be replayed.
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = int(env("STRIPE_WEBHOOK_TOLERANCE_SECONDS", "300"))
+
+# --- Escrow (docs/escrow.md) ---
+# Key-encryption keys that wrap each deposit's data key: "id:base64(32 bytes)" entries, comma-separated.
+# New deposits use ESCROW_ACTIVE_KEK; `manage.py rotate_kek` re-wraps older data keys under it.
+ESCROW_KEKS = env("ESCROW_KEKS", "") or f"dev1:{_secret('ESCROW_DEV_KEK', _b64_key)}"
+ESCROW_ACTIVE_KEK = env("ESCROW_ACTIVE_KEK", ESCROW_KEKS.split(",")[-1].split(":")[0])
+# The platform's Ed25519 signing key (base64 of the 32-byte seed): certificates and tree heads.
+ESCROW_SIGNING_KEY = _secret("ESCROW_SIGNING_KEY", _b64_key)
+ESCROW_MAX_DEPOSIT_BYTES = int(env("ESCROW_MAX_DEPOSIT_BYTES", str(512 * 1024 * 1024)))
+ESCROW_MAX_FILES_PER_DEPOSIT = int(env("ESCROW_MAX_FILES_PER_DEPOSIT", "50"))
+# Dotted path of the payment gateway factory (escrow/payments/gateway.py).
+ESCROW_GATEWAY = env("ESCROW_GATEWAY", "escrow.payments.stripe_gateway.StripeGateway")
+ESCROW_PLATFORM_FEE_BP = int(env("ESCROW_PLATFORM_FEE_BP", "300"))
+# How long funds may be held in trust, and the reminders (days before the end) sent to the parties.
+ESCROW_MAX_HOLD_DAYS = int(env("ESCROW_MAX_HOLD_DAYS", "90"))
+ESCROW_HOLD_REMINDER_DAYS = tuple(int(d) for d in env("ESCROW_HOLD_REMINDER_DAYS", "14,7,1").split(","))
+ESCROW_PLATFORM_RETURN_URL = env("ESCROW_PLATFORM_RETURN_URL", "http://127.0.0.1:8000/payouts/")
+# Vault ciphertext: the local filesystem by default; S3-compatible storage in production via
+# django-storages (ESCROW_STORAGE_BACKEND=storages.backends.s3.S3Storage plus its AWS_* settings).
+ESCROW_STORAGE_BACKEND = env("ESCROW_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")
+ESCROW_STORAGE_ROOT = env("ESCROW_STORAGE_ROOT", str(RUN_DIR / "vault"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "escrow": {
+        "BACKEND": ESCROW_STORAGE_BACKEND,
+        "OPTIONS": {"location": ESCROW_STORAGE_ROOT}
+        if ESCROW_STORAGE_BACKEND.endswith("FileSystemStorage")
+        else {},
+    },
+}
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL)

@@ -32,7 +32,7 @@ class MarketplaceErrorCode(StrEnum):
 class ActionError(Exception):
     """A refused action: nothing was written. `field` names the input at fault, when there is one."""
 
-    def __init__(self, code: MarketplaceErrorCode, message: str, field: str | None = None) -> None:
+    def __init__(self, code: StrEnum, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from backend.env import env
 from backend.settings import *  # noqa: F403
-from backend.settings import CHANNEL_LAYERS, REDIS_URL
+from backend.settings import CHANNEL_LAYERS, REDIS_URL, RUN_DIR, STORAGES
 
 # pytest-django creates and drops test_<name> in the same PostgreSQL server.
 ELASTICSEARCH_INDEX_PREFIX = env("TEST_ELASTICSEARCH_INDEX_PREFIX", "test-ipmarket")
@@ -13,3 +13,5 @@ CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "ipmarket-test:asgi"
 CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", urlsplit(REDIS_URL)._replace(path="/2").geturl())
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Test deposits go to a folder of their own, never among the demo's.
+STORAGES["escrow"]["OPTIONS"] = {"location": str(RUN_DIR / "test-vault")}

@@ -33,6 +33,8 @@ class Deal(models.Model):
     message = models.TextField(blank=True, help_text="the buyer's first inquiry")
     # Whether the parties see each other's names once the NDA is signed (brokers always do).
     reveal_identities_after_nda = models.BooleanField(default=True)
+    # The brokers' commission on every released amount, in basis points, split by their shares.
+    broker_commission_bp = models.PositiveIntegerField(default=1000)
     cancellation_reason = models.TextField(blank=True)
     is_generated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -46,6 +48,9 @@ class Deal(models.Model):
                 fields=["listing", "buyer"],
                 condition=~models.Q(state__in=["cancelled", "settled"]),
                 name="deal_live_uniq",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(broker_commission_bp__lte=5000), name="deal_commission_at_most_half"
             ),
         ]
 

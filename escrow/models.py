@@ -1,1 +1,0 @@
-"""Escrow models arrive with the escrow issue."""

@@ -1,0 +1,1 @@
+"""Connected accounts for payees (sellers and brokers) and their onboarding."""

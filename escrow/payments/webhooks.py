@@ -1,0 +1,7 @@
+"""The gateway's webhook endpoint."""
+
+from django.http import HttpRequest, HttpResponse
+
+
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(status=501)
