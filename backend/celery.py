@@ -39,4 +39,21 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Escrow: money moves the gateway still owes (after a crash or an outage), released inspections,
+    # holding-period reminders. Each task is idempotent, so a late or doubled run changes nothing.
+    "escrow-execute-pending-operations": {
+        "task": "escrow.execute_pending_operations",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "escrow-release-after-inspection": {
+        "task": "escrow.release_after_inspection",
+        "schedule": 900.0,
+        "options": {"expires": 850},
+    },
+    "escrow-send-hold-reminders": {
+        "task": "escrow.send_hold_reminders",
+        "schedule": daily_at(env("ESCROW_HOLD_REMINDERS_AT", "09:00")),
+        "options": {"expires": 3600},
+    },
 }

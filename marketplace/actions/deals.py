@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from marketplace import audit
 from marketplace.access import access_deal, deal_side, is_deal_broker, is_member, is_operator
@@ -297,8 +297,9 @@ def set_milestones(user: User, deal_id: int, milestones: Sequence[MilestoneInput
             f"Milestones must add up to the agreed {offer.upfront_amount} {offer.currency}.",
             "milestones",
         )
-    if deal.milestones.exclude(state=MilestoneState.PENDING).exists():
-        raise ActionError(MarketplaceErrorCode.INVALID_STATE, "A milestone is already funded.")
+    # A milestone with an escrow record has a payment under way (its PaymentIntent exists): keep it.
+    if deal.milestones.filter(Q(escrow__isnull=False) | ~Q(state=MilestoneState.PENDING)).exists():
+        raise ActionError(MarketplaceErrorCode.INVALID_STATE, "A milestone is already being paid.")
     deal.milestones.all().delete()
     Milestone.objects.bulk_create(
         Milestone(
