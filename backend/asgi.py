@@ -1,8 +1,11 @@
-"""ASGI entry point: HTTP goes to Django, websockets to Channels consumers (authenticated by session)."""
+"""ASGI entry point: HTTP goes to Django, websockets to Channels consumers (authenticated by session).
+
+Django's handler is ours (backend/asgi_body.py): request bodies are spooled encrypted, never as
+plaintext on disk."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+from backend.asgi_body import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 # Django must be set up before the consumers (and the models they import) are loaded.

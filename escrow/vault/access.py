@@ -45,12 +45,21 @@ def is_data_room_party(user: User, deposit: Deposit) -> bool:
     return deal_side(user, deposit.deal) is not None or is_deal_broker(user, deposit.deal)
 
 
+def is_milestone_broker(user: User, deposit: Deposit) -> bool:
+    """A broker of the deal whose milestone deliverables these are: they mediate, so they see what was
+    deposited (metadata and certificate), never the content."""
+    if deposit.purpose != DepositPurpose.MILESTONE or deposit.deal is None or not user.is_authenticated:
+        return False
+    return is_deal_broker(user, deposit.deal)
+
+
 def can_see_deposit(user: User, deposit: Deposit) -> bool:
     return (
         is_operator(user)
         or is_depositor_member(user, deposit)
         or is_beneficiary_member(user, deposit)
         or is_data_room_party(user, deposit)
+        or is_milestone_broker(user, deposit)
     )
 
 

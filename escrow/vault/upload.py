@@ -15,10 +15,9 @@ The deposit's DepositFile rows keep `position` and `storage_name`, so decryption
 deposit then fails the AEAD check; moving a file to another deposit fails too, because every deposit
 has its own data key (whose wrapping is bound to the deposit id, see keys.deposit_context).
 
-Caveat for deployment: under ASGI, Django itself reads the whole request body before the view runs, into
-a SpooledTemporaryFile that rolls over to disk beyond FILE_UPLOAD_MAX_MEMORY_SIZE. Serve this endpoint
-with WSGI workers (which stream the body to the parser) or point TMPDIR at an encrypted or in-memory
-filesystem for the ASGI workers.
+Under ASGI, Django reads the whole request body before the view runs; our handler
+(backend/asgi_body.py) spools it AES-CTR encrypted under a per-request key held only in memory, so the
+plaintext does not reach the disk there either.
 """
 
 import secrets

@@ -285,7 +285,9 @@ def test_certificates_are_for_the_parties_and_operators_only(world: World, vault
         milestone_id=milestones[0].pk,
     )
 
-    for user in (world.seller, world.buyer, world.operator):
+    # The deal's broker mediates: it sees what was deposited (never the content).
+    for user in (world.seller, world.buyer, world.operator, world.broker):
         assert deposits.certificate_for(user, deposit.pk) == deposit.certificate
     assert _code(lambda: deposits.certificate_for(world.other_buyer, deposit.pk)) == EscrowErrorCode.NOT_FOUND
-    assert _code(lambda: deposits.certificate_for(world.broker, deposit.pk)) == EscrowErrorCode.NOT_FOUND
+    outsider = world.other_broker
+    assert _code(lambda: deposits.certificate_for(outsider, deposit.pk)) == EscrowErrorCode.NOT_FOUND

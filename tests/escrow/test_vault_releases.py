@@ -222,7 +222,9 @@ def test_a_pending_request_can_be_rejected_and_a_paid_milestone_closes_it(world:
     rejected.refresh_from_db()
     pending.refresh_from_db()
     assert (rejected.state, pending.state, _state(deposit)) == ("rejected", "rejected", "released")
-    assert _code(lambda: releases.approve_release(world.broker, pending.pk)) == EscrowErrorCode.NOT_FOUND
+    # The deal's broker sees the deposit (it mediates) but approves nothing; an outsider learns nothing.
+    outsider = world.other_broker
+    assert _code(lambda: releases.approve_release(outsider, pending.pk)) == EscrowErrorCode.NOT_FOUND
     second = User.objects.create_user("operator-2", is_staff=True)
     assert _code(lambda: releases.approve_release(second, pending.pk)) == EscrowErrorCode.INVALID_STATE
 
