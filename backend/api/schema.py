@@ -4,6 +4,8 @@ import graphene
 from django.conf import settings
 from graphene import relay
 
+from backend.api.escrow.mutations import EscrowMutations
+from backend.api.escrow.queries import EscrowQueries
 from backend.api.marketplace.accounts import AccountQueries
 from backend.api.marketplace.brokers import BrokerQueries
 from backend.api.marketplace.deals import DealQueries
@@ -39,6 +41,7 @@ class Query(
     SearchQueries,
     RecommendationQueries,
     SavedSearchQueries,
+    EscrowQueries,
     graphene.ObjectType,
 ):
     node = relay.Node.Field(description="Any object you may see, by its global id.")
@@ -56,6 +59,7 @@ class Mutation(
     DemandMutations,
     DealMutations,
     SavedSearchMutations,
+    EscrowMutations,
     graphene.ObjectType,
 ):
     pass

@@ -9,6 +9,7 @@ other payload field null. Queries and refused mutations must leave the database 
 """
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,16 +21,24 @@ from django.test import Client
 from graphql import build_schema
 from graphql_relay import to_global_id
 
+from escrow.models import ConnectedAccount
+from escrow.payments import actions as pay
+from escrow.payments.simulated import SimulatedGateway
+from escrow.vault import releases
+from escrow.vault.deposits import create_deposit
 from marketplace import actions
 from marketplace.actions.accounts import create_api_token
-from marketplace.models import AuditEntry, BrokerProfile, DealState, Demand, Organization
+from marketplace.actions.deals import MilestoneInput
+from marketplace.models import AuditEntry, BrokerProfile, Deal, DealState, Demand, Organization
 from matching.models import SavedSearch
 from matching.recommend import demand_text
+from tests.escrow.factories import ready_payee, simulator
+from tests.escrow.vault_fixtures import seal, vault_fixture
 from tests.marketplace.factories import World, build_world, open_deal
 from tests.matching.search_fixtures import indexed_scene, module_search_indices
 from tests.matching.test_recommendations import cache_vectors
 
-__all__ = ["indexed_scene", "module_search_indices"]  # fixtures, used by name
+__all__ = ["indexed_scene", "module_search_indices", "vault_fixture"]  # fixtures, used by name
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +84,7 @@ class Row:
     args: dict[str, str] = field(default_factory=dict)  # variable -> key in the scene
     state: DealState = DealState.INQUIRY  # the deal's state when the row runs
     ok: dict[str, Any] | None = None  # mutations: the payload besides `errors` when it works
+    escrow: bool = False  # runs in the escrow scene (ESCROW_STATE), at a simulated gateway of its own
 
     @property
     def root(self) -> str:
@@ -525,6 +535,166 @@ MUTATIONS = [
     ),
 ]
 
+# The escrow scene: the deal agreed and split into three milestones, payees ready; milestones 1 and 2
+# funded, 2 disputed by the buyer; the seller's deliverables deposited for each; a court order recorded
+# by another operator on milestone 3's deposit; a mutual release proposed by the seller on milestone 1's.
+ESCROW_STATE = DealState.AGREED
+ESCROW_INSIDERS = ("seller", "buyer", "broker", "operator")
+M = 20_000_000
+
+
+def escrow_held(*states_and_held: tuple[str, int]) -> dict[str, Any]:
+    return {"milestones": [{"state": st, "escrow": {"held": {"amount": h}}} for st, h in states_and_held]}
+
+
+ESCROW_QUERIES = [
+    Row(
+        "deposit",
+        "query ($id: ID!) { deposit(id: $id) { title state files { name } } }",
+        seen_by(
+            {"title": "Design drawings", "state": "SEALED", "files": [{"name": "drawings.pdf"}]},
+            *ESCROW_INSIDERS,
+        ),
+        {"id": "deposit1"},
+        ESCROW_STATE,
+        escrow=True,
+    ),
+    Row(
+        "deposits",
+        "{ deposits(first: 10) { totalCount } }",
+        {**seen_by({"totalCount": 3}, *ESCROW_INSIDERS, other={"totalCount": 0}), "anonymous": Refused(NA)},
+        state=ESCROW_STATE,
+        escrow=True,
+    ),
+    Row(
+        "deal[escrow]",
+        "query ($id: ID!) { deal(id: $id) { milestones { state escrow { held { amount } } } } }",
+        seen_by(escrow_held(("FUNDED", M), ("DISPUTED", M), ("PENDING", 0)), *ESCROW_INSIDERS),
+        {"id": "deal"},
+        ESCROW_STATE,
+        escrow=True,
+    ),
+    Row("escrowPublicKey", "{ escrowPublicKey { algorithm } }", each({"algorithm": "Ed25519"})),
+    Row(
+        "transparencyLogHead",
+        "{ transparencyLogHead { __typename } }",
+        each({"__typename": "TreeHead"}),
+        state=ESCROW_STATE,
+        escrow=True,
+    ),
+    Row(
+        "verifyCertificate",
+        "query ($c: JSONString!) { verifyCertificate(certificate: $c) { valid problems } }",
+        each({"valid": True, "problems": []}),
+        {"c": "certificate1"},
+        ESCROW_STATE,
+        escrow=True,
+    ),
+]
+
+
+def escrow_row(name: str, document: str, expect: dict[str, Any], args: dict[str, str], ok: Any) -> Row:
+    return Row(name, document, expect, args, ESCROW_STATE, ok=ok, escrow=True)
+
+
+MILESTONE = "milestone { state } errors { code }"
+RELEASE = "releaseRequest { state } errors { code }"
+ESCROW_MUTATIONS = [
+    escrow_row(
+        "fundMilestone",
+        f"mutation ($m: ID!) {{ fundMilestone(milestoneId: $m) {{ clientSecret {MILESTONE} }} }}",
+        in_deal("buyer"),
+        {"m": "milestone3"},
+        {"milestone": {"state": "PENDING"}, "clientSecret": PRESENT},
+    ),
+    escrow_row(
+        "confirmDelivery",
+        f"mutation ($m: ID!) {{ confirmDelivery(milestoneId: $m) {{ {MILESTONE} }} }}",
+        in_deal("seller", "broker"),
+        {"m": "milestone1"},
+        {"milestone": {"state": "DELIVERED"}},
+    ),
+    escrow_row(
+        "acceptMilestone",
+        f"mutation ($m: ID!) {{ acceptMilestone(milestoneId: $m) {{ {MILESTONE} }} }}",
+        in_deal("buyer"),
+        {"m": "milestone1"},
+        {"milestone": {"state": "RELEASED"}},
+    ),
+    escrow_row(
+        "releasePartOfMilestone",
+        f"mutation ($m: ID!) {{ releasePartOfMilestone(milestoneId: $m, amount: 1000000) {{ {MILESTONE} }} }}",
+        in_deal("buyer", "operator"),
+        {"m": "milestone1"},
+        {"milestone": {"state": "FUNDED"}},
+    ),
+    escrow_row(
+        "refundMilestone",
+        f"mutation ($m: ID!) {{ refundMilestone(milestoneId: $m, amount: 1000000) {{ {MILESTONE} }} }}",
+        in_deal("seller", "operator"),
+        {"m": "milestone1"},
+        {"milestone": {"state": "FUNDED"}},
+    ),
+    escrow_row(
+        "openMilestoneDispute",
+        f'mutation ($m: ID!) {{ openMilestoneDispute(milestoneId: $m, reason: "Late") {{ {MILESTONE} }} }}',
+        in_deal("seller", "buyer"),
+        {"m": "milestone1"},
+        {"milestone": {"state": "DISPUTED"}},
+    ),
+    escrow_row(
+        "resolveMilestoneDispute",
+        f"mutation ($d: ID!) {{ resolveMilestoneDispute(disputeId: $d, resolution: REFUND) {{ {MILESTONE} }} }}",
+        in_deal("operator"),
+        {"d": "dispute"},
+        {"milestone": {"state": "REFUNDED"}},
+    ),
+    escrow_row(
+        "requestDepositRelease",
+        f'mutation ($d: ID!) {{ requestDepositRelease(depositId: $d, condition: COURT_ORDER, evidence: "Order 2026-123") {{ {RELEASE} }} }}',
+        in_deal("operator"),
+        {"d": "deposit2"},
+        {"releaseRequest": {"state": "PENDING"}},
+    ),
+    escrow_row(
+        "approveDepositRelease",
+        f"mutation ($r: ID!) {{ approveDepositRelease(requestId: $r) {{ {RELEASE} }} }}",
+        in_deal("operator"),
+        {"r": "courtOrder"},
+        {"releaseRequest": {"state": "EXECUTED"}},
+    ),
+    escrow_row(
+        "consentToDepositRelease",
+        f"mutation ($r: ID!) {{ consentToDepositRelease(requestId: $r) {{ {RELEASE} }} }}",
+        {**in_deal("buyer"), "seller": "INVALID_STATE"},  # the seller proposed it: its consent is given
+        {"r": "mutualRelease"},
+        {"releaseRequest": {"state": "EXECUTED"}},
+    ),
+    escrow_row(
+        "rejectDepositRelease",
+        f'mutation ($r: ID!) {{ rejectDepositRelease(requestId: $r, reason: "No") {{ {RELEASE} }} }}',
+        in_deal("seller", "buyer", "operator"),
+        {"r": "mutualRelease"},
+        {"releaseRequest": {"state": "REJECTED"}},
+    ),
+    escrow_row(
+        "createPayeeAccount",
+        "mutation { createPayeeAccount { account { __typename } errors { code } } }",
+        only("broker", "other_broker", others=PD),  # brokers open their own; organisations' admins theirs
+        {},
+        {"account": {"__typename": "PayeeAccount"}},
+    ),
+    escrow_row(
+        "createPayeeOnboardingLink",
+        "mutation ($a: ID!) { createPayeeOnboardingLink(accountId: $a) { url errors { code } } }",
+        only("seller", others=NF),
+        {"a": "sellerAccount"},
+        {"url": PRESENT},
+    ),
+]
+
+QUERIES += ESCROW_QUERIES
+MUTATIONS += ESCROW_MUTATIONS
 ROWS = QUERIES + MUTATIONS
 # Rows that read the search indices: the scene is indexed (under a prefix of the cell's own) first.
 SEARCH_ROOTS = {"searchListings", "searchPatents", "autocomplete"}
@@ -576,6 +746,63 @@ def build_scene(state: DealState) -> tuple[dict[str, str], World]:
     }, w
 
 
+def build_escrow_scene(w: World, gateway: SimulatedGateway) -> dict[str, str]:
+    """The escrow part of the scene (see ESCROW_STATE), through the real actions."""
+    deal = Deal.objects.get(buyer=w.buyer_org)
+    actions.set_milestones(
+        w.seller,
+        deal.pk,
+        [
+            MilestoneInput("Design package", M),
+            MilestoneInput("Source code", M),
+            MilestoneInput("Support", M // 2),
+        ],
+    )
+    m1, m2, m3 = deal.milestones.order_by("sequence")
+    ready_payee(gateway, w.seller, w.seller_org.pk)
+    ready_payee(gateway, w.broker)
+    deposits = [
+        create_deposit(
+            w.seller,
+            w.seller_org.pk,
+            "milestone",
+            title,
+            seal({name: b"%PDF-1.7 drawings"}),
+            milestone_id=m.pk,
+        )
+        for m, title, name in (
+            (m1, "Design drawings", "drawings.pdf"),
+            (m2, "Source archive", "src.tar.gz"),
+            (m3, "Support manual", "manual.pdf"),
+        )
+    ]
+    for milestone in (m1, m2):
+        intent = pay.fund_milestone(w.buyer, milestone.pk, gateway)
+        pay.record_funding(gateway.succeed_payment(str(intent.payment_intent_id))["data"]["object"])
+    dispute = pay.open_dispute(w.buyer, m2.pk, "Drawings incomplete")
+    operator2 = User.objects.create_user("operator-2", is_staff=True)
+    court = releases.request_release(operator2, deposits[2].pk, "court_order", "Seoul court order 2026-1")
+    mutual = releases.request_release(w.seller, deposits[0].pk, "mutual_agreement", "")
+    deposits[0].refresh_from_db()
+    return {
+        **{f"milestone{i}": to_global_id("Milestone", m.pk) for i, m in enumerate((m1, m2, m3), 1)},
+        "deposit1": to_global_id("Deposit", deposits[0].pk),
+        "deposit2": to_global_id("Deposit", deposits[1].pk),
+        "certificate1": json.dumps(deposits[0].certificate),
+        "dispute": to_global_id("Dispute", dispute.pk),
+        "courtOrder": to_global_id("ReleaseRequest", court.pk),
+        "mutualRelease": to_global_id("ReleaseRequest", mutual.pk),
+        "sellerAccount": to_global_id(
+            "PayeeAccount", ConnectedAccount.objects.get(organization=w.seller_org).pk
+        ),
+    }
+
+
+@pytest.fixture(name="escrow_gateway")
+def escrow_gateway_fixture(settings: Any) -> Iterator[SimulatedGateway]:
+    yield from simulator(settings)
+
+
 # Columns a request may change without anyone writing: a token's coarse last-use time.
 VOLATILE = {"marketplace.ApiToken": {"last_used_at"}}
 
@@ -607,6 +834,9 @@ def test_the_matrix_covers_every_query_and_mutation_of_the_schema() -> None:
 def test_authorization_matrix(row: Row, role: str, request: pytest.FixtureRequest) -> None:
     # given
     scene, w = build_scene(row.state)
+    if row.escrow:
+        request.getfixturevalue("vault")
+        scene.update(build_escrow_scene(w, request.getfixturevalue("escrow_gateway")))
     if row.root in SEARCH_ROOTS | RECOMMENDATION_ROOTS:
         request.getfixturevalue("indexed_scene")
     if row.root in RECOMMENDATION_ROOTS:

@@ -1,6 +1,7 @@
 """Typed mutation errors: every mutation has its own error type and code enum (Saleor's pattern)."""
 
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import Any
 
 import graphene
@@ -12,7 +13,7 @@ from marketplace.error_codes import MarketplaceErrorCode as Code
 COMMON_CODES = (Code.NOT_AUTHENTICATED, Code.INVALID, Code.NOT_FOUND, Code.PERMISSION_DENIED)
 
 
-def error_type(name: str, codes: Iterable[Code]) -> type[graphene.ObjectType]:
+def error_type(name: str, codes: Iterable[StrEnum]) -> type[graphene.ObjectType]:
     """`<Name>Error { field, message, code: <Name>ErrorCode! }` with exactly the codes given."""
     members = list(dict.fromkeys([*COMMON_CODES, *codes]))
     enum = graphene.Enum(
@@ -50,7 +51,7 @@ def api_error(code: str, message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
 
 
-def errors_field(name: str, codes: Iterable[Code] = ()) -> graphene.List:
+def errors_field(name: str, codes: Iterable[StrEnum] = ()) -> graphene.List:
     """The `errors: [<Name>Error!]!` field of a mutation payload."""
     return graphene.List(
         graphene.NonNull(error_type(name, codes)), required=True, description="Empty when it worked."

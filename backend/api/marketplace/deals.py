@@ -7,6 +7,7 @@ import graphene
 from django.db.models import Q, QuerySet
 from graphene import relay
 from graphene_django import DjangoObjectType
+from graphql_relay import to_global_id
 
 from backend.api.core.errors import ApiErrorCode, api_error
 from backend.api.core.loaders import loaders_of
@@ -172,12 +173,28 @@ class MilestoneType(graphene.ObjectType):
     class Meta:
         name = "Milestone"
 
+    id = graphene.ID(required=True, description="Global id (Milestone), for the escrow mutations.")
     sequence = graphene.Int(required=True)
     title = graphene.String(required=True)
     amount = graphene.Field(Money, required=True)
     deliverables = graphene.String(required=True)
     inspection_days = graphene.Int(required=True)
     state = graphene.Field(MilestoneStateEnum, required=True)
+    escrow = graphene.Field(
+        "backend.api.escrow.types.MilestoneEscrowType",
+        required=True,
+        description="Its trust deposit: amounts derived from the ledger, dates, payouts, materials.",
+    )
+
+    @staticmethod
+    def resolve_id(milestone: Milestone, info: graphene.ResolveInfo) -> str:
+        return to_global_id("Milestone", milestone.pk)
+
+    @staticmethod
+    def resolve_escrow(milestone: Milestone, info: graphene.ResolveInfo) -> Any:
+        from backend.api.escrow.types import escrow_status  # the escrow API builds on this module
+
+        return escrow_status(milestone, info)
 
     @staticmethod
     def resolve_amount(milestone: Milestone, info: graphene.ResolveInfo) -> Money | None:
