@@ -2,12 +2,20 @@
 
 from collections import defaultdict
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from backend.api.core.loaders import ListLoader, Loader
-from escrow.models import Deposit, DepositFile, Dispute, DisputeState, EscrowMilestone, GatewayOperation
+from escrow.models import (
+    Deposit,
+    DepositFile,
+    Dispute,
+    DisputeState,
+    EscrowMilestone,
+    GatewayOperation,
+    ReleaseRequest,
+)
 from escrow.models.ledger import LedgerEntry
-from marketplace.models import Milestone
+from marketplace.models import Milestone, Organization
 
 
 def _by(rows: object, attribute: str) -> dict[int, list[object]]:
@@ -66,11 +74,19 @@ class OperationsByMilestoneIdLoader(ListLoader[int, GatewayOperation]):
         return _by(rows.order_by("id"), "milestone_id")  # type: ignore[return-value]
 
 
-class DepositsByMilestoneIdLoader(ListLoader[int, Deposit]):
+class VisibleDepositsByMilestoneIdLoader(ListLoader[int, Deposit]):
+    """The deposits of each milestone that the viewer may see, filtered in the same query (one query for
+    every milestone seen, not one visibility check per milestone). `visibility` is the viewer's filter,
+    set once per request before the first load (backend.api.escrow.types.visible_materials)."""
+
     sources = ((Milestone, "pk"),)
+    visibility: Q | None = None
 
     def batch_load(self, keys: list[int]) -> dict[int, list[Deposit]]:
-        return _by(Deposit.objects.filter(milestone_id__in=keys).order_by("id"), "milestone_id")  # type: ignore[return-value]
+        if self.visibility is None:
+            raise RuntimeError("set the viewer's visibility first (visible_materials)")
+        rows = Deposit.objects.filter(self.visibility, milestone_id__in=keys).order_by("id")
+        return _by(rows, "milestone_id")  # type: ignore[return-value]
 
 
 class FilesByDepositIdLoader(ListLoader[int, DepositFile]):
@@ -78,3 +94,24 @@ class FilesByDepositIdLoader(ListLoader[int, DepositFile]):
 
     def batch_load(self, keys: list[int]) -> dict[int, list[DepositFile]]:
         return _by(DepositFile.objects.filter(deposit_id__in=keys).order_by("position"), "deposit_id")  # type: ignore[return-value]
+
+
+class ReleaseRequestsByDepositIdLoader(ListLoader[int, ReleaseRequest]):
+    sources = ((Deposit, "pk"),)
+
+    def batch_load(self, keys: list[int]) -> dict[int, list[ReleaseRequest]]:
+        rows = ReleaseRequest.objects.filter(deposit_id__in=keys).order_by("-id")
+        return _by(rows, "deposit_id")  # type: ignore[return-value]
+
+
+class DepositOrganizationByIdLoader(Loader[int, Organization | None]):
+    """Depositors and beneficiaries: the organisations of every deposit seen, in one query (the
+    marketplace's organisation loader does not know deposits)."""
+
+    sources = ((Deposit, "depositor_id"), (Deposit, "beneficiary_id"))
+
+    def missing(self, key: int) -> None:
+        return None
+
+    def batch_load(self, keys: list[int]) -> dict[int, Organization | None]:
+        return {org.pk: org for org in Organization.objects.filter(pk__in=keys)}

@@ -86,7 +86,9 @@ class ConfirmDelivery(MilestoneMutation):
     class Arguments:
         milestone_id = graphene.ID(required=True)
 
-    errors = errors_field("ConfirmDelivery", [Code.INVALID_STATE, Code.FROZEN, Code.NOT_FUNDED])
+    errors = errors_field(
+        "ConfirmDelivery", [Code.INVALID_STATE, Code.FROZEN, Code.NOT_FUNDED, Code.ALREADY_RELEASED]
+    )
 
     @classmethod
     def perform(cls, info: graphene.ResolveInfo, user: Any, milestone_id: str) -> dict[str, Any]:
@@ -103,7 +105,9 @@ class AcceptMilestone(MilestoneMutation):
         milestone_id = graphene.ID(required=True)
         idempotency_key = idempotency_key_argument()
 
-    errors = errors_field("AcceptMilestone", [Code.NOT_FUNDED, Code.PAYEE_NOT_READY, *MONEY_CODES])
+    errors = errors_field(
+        "AcceptMilestone", [Code.NOT_FUNDED, Code.ALREADY_RELEASED, Code.PAYEE_NOT_READY, *MONEY_CODES]
+    )
 
     @classmethod
     def perform(
@@ -129,7 +133,13 @@ class ReleasePartOfMilestone(MilestoneMutation):
 
     errors = errors_field(
         "ReleasePartOfMilestone",
-        [Code.NOT_FUNDED, Code.AMOUNT_EXCEEDS_HELD, Code.PAYEE_NOT_READY, *MONEY_CODES],
+        [
+            Code.NOT_FUNDED,
+            Code.ALREADY_RELEASED,
+            Code.AMOUNT_EXCEEDS_HELD,
+            Code.PAYEE_NOT_READY,
+            *MONEY_CODES,
+        ],
     )
 
     @classmethod
@@ -159,7 +169,9 @@ class RefundMilestone(MilestoneMutation):
         amount = BigInt(description="Minor units; everything held when omitted.")
         idempotency_key = idempotency_key_argument()
 
-    errors = errors_field("RefundMilestone", [Code.NOT_FUNDED, Code.AMOUNT_EXCEEDS_HELD, *MONEY_CODES])
+    errors = errors_field(
+        "RefundMilestone", [Code.NOT_FUNDED, Code.ALREADY_RELEASED, Code.AMOUNT_EXCEEDS_HELD, *MONEY_CODES]
+    )
 
     @classmethod
     def perform(
@@ -187,7 +199,10 @@ class OpenMilestoneDispute(MilestoneMutation):
         milestone_id = graphene.ID(required=True)
         reason = graphene.String(required=True, description="What is wrong, for the operator.")
 
-    errors = errors_field("OpenMilestoneDispute", [Code.NOT_FUNDED, Code.DISPUTE_OPEN, Code.INVALID_STATE])
+    errors = errors_field(
+        "OpenMilestoneDispute",
+        [Code.NOT_FUNDED, Code.ALREADY_RELEASED, Code.DISPUTE_OPEN, Code.INVALID_STATE],
+    )
 
     @classmethod
     def perform(cls, info: graphene.ResolveInfo, user: Any, milestone_id: str, reason: str) -> dict[str, Any]:
@@ -217,7 +232,7 @@ class ResolveMilestoneDispute(MilestoneMutation):
 
     errors = errors_field(
         "ResolveMilestoneDispute",
-        [Code.NO_OPEN_DISPUTE, Code.AMOUNT_EXCEEDS_HELD, Code.PAYEE_NOT_READY, *MONEY_CODES],
+        [Code.NO_OPEN_DISPUTE, Code.NOT_FUNDED, *RELEASE_MONEY_CODES],
     )
 
     @classmethod

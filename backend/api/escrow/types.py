@@ -1,6 +1,8 @@
 """Escrow types: deposits (metadata and certificates, never content), the log's tree head, and the escrow
 status of a milestone with amounts derived from the ledger."""
 
+from typing import cast
+
 import graphene
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -9,17 +11,18 @@ from graphene_django import DjangoObjectType
 from graphql_relay import to_global_id
 
 from backend.api.core.loaders import loaders_of
-from backend.api.core.types import CountedConnection, Money, money, viewer_of
+from backend.api.core.types import BigInt, CountedConnection, Money, money, viewer_of
 from backend.api.escrow.loaders import (
     BalancesByMilestoneIdLoader,
-    DepositsByMilestoneIdLoader,
+    DepositOrganizationByIdLoader,
     EscrowByMilestoneIdLoader,
     FilesByDepositIdLoader,
     OpenDisputeByMilestoneIdLoader,
     OperationsByMilestoneIdLoader,
+    ReleaseRequestsByDepositIdLoader,
+    VisibleDepositsByMilestoneIdLoader,
 )
 from backend.api.marketplace.deals import participation
-from backend.api.marketplace.loaders import OrganizationByIdLoader
 from escrow.models import (
     ConnectedAccount,
     Deposit,
@@ -130,6 +133,11 @@ class DepositNode(DjangoObjectType):
     release_requests = graphene.List(
         graphene.NonNull(ReleaseRequestType), required=True, description="Newest first."
     )
+    # Declared, not converted: graphene-django would map these BigIntegerFields to graphene's own BigInt,
+    # and the first type named BigInt to reach the schema is the one every argument gets, so ours (which
+    # refuses 1.5 instead of truncating it) would be replaced across the whole API.
+    total_size = BigInt(required=True, description="Bytes of plaintext, all files together.")
+    log_index = BigInt(description="Its index in the transparency log.")
 
     class Meta:
         model = Deposit
@@ -160,13 +168,13 @@ class DepositNode(DjangoObjectType):
 
     @staticmethod
     def resolve_depositor(deposit: Deposit, info: graphene.ResolveInfo) -> Organization | None:
-        return loaders_of(info).get(OrganizationByIdLoader).load(deposit.depositor_id)
+        return loaders_of(info).get(DepositOrganizationByIdLoader).load(deposit.depositor_id)
 
     @staticmethod
     def resolve_beneficiary(deposit: Deposit, info: graphene.ResolveInfo) -> Organization | None:
         if deposit.beneficiary_id is None:
             return None
-        return loaders_of(info).get(OrganizationByIdLoader).load(deposit.beneficiary_id)
+        return loaders_of(info).get(DepositOrganizationByIdLoader).load(deposit.beneficiary_id)
 
     @staticmethod
     def resolve_files(deposit: Deposit, info: graphene.ResolveInfo) -> list[DepositFile]:
@@ -178,7 +186,7 @@ class DepositNode(DjangoObjectType):
 
     @staticmethod
     def resolve_release_requests(deposit: Deposit, info: graphene.ResolveInfo) -> list[ReleaseRequest]:
-        return list(deposit.release_requests.order_by("-id"))
+        return loaders_of(info).get(ReleaseRequestsByDepositIdLoader).load(deposit.pk)
 
 
 class DisputeType(graphene.ObjectType):
@@ -268,14 +276,16 @@ class EscrowStatus:
             setattr(self, name, getattr(record, name) if record else None)
         self.open_dispute = loaders.get(OpenDisputeByMilestoneIdLoader).load(milestone.pk)
         self.payouts = loaders.get(OperationsByMilestoneIdLoader).load(milestone.pk)
-        visible = set(
-            Deposit.objects.filter(deposit_visibility(info), milestone_id=milestone.pk).values_list(
-                "pk", flat=True
-            )
-        )
-        self.materials = [
-            d for d in loaders.get(DepositsByMilestoneIdLoader).load(milestone.pk) if d.pk in visible
-        ]
+        self.materials = visible_materials(info).load(milestone.pk)
+
+
+def visible_materials(info: graphene.ResolveInfo) -> VisibleDepositsByMilestoneIdLoader:
+    """The request's loader of milestone deposits, filtered by what this viewer may see."""
+    loaders = loaders_of(info)
+    loader = cast(VisibleDepositsByMilestoneIdLoader, loaders.get(VisibleDepositsByMilestoneIdLoader))
+    if loader.visibility is None:
+        loader.visibility = deposit_visibility(info)
+    return loader
 
 
 def escrow_status(milestone: Milestone, info: graphene.ResolveInfo) -> EscrowStatus:
