@@ -125,6 +125,9 @@ ESCROW_MAX_DEPOSIT_BYTES = int(env("ESCROW_MAX_DEPOSIT_BYTES", str(512 * 1024 * 
 ESCROW_MAX_FILES_PER_DEPOSIT = int(env("ESCROW_MAX_FILES_PER_DEPOSIT", "50"))
 # Dotted path of the payment gateway factory (escrow/payments/gateway.py).
 ESCROW_GATEWAY = env("ESCROW_GATEWAY", "escrow.payments.stripe_gateway.StripeGateway")
+# The stateful Stripe simulator (escrow/payments/simulated.py) the local demo uses, since stripe-mock keeps
+# no state: its Redis namespace, and whether every call is also validated by stripe-mock.
+ESCROW_SIMULATOR_NAMESPACE = env("ESCROW_SIMULATOR_NAMESPACE", "sim")
 ESCROW_PLATFORM_FEE_BP = int(env("ESCROW_PLATFORM_FEE_BP", "300"))
 # How long funds may be held in trust, and the reminders (days before the end) sent to the parties.
 ESCROW_MAX_HOLD_DAYS = int(env("ESCROW_MAX_HOLD_DAYS", "90"))
@@ -212,6 +215,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    # The Elasticsearch client logs every request at INFO; only its warnings are worth reading.
-    "loggers": {"elastic_transport": {"level": "WARNING"}},
+    # The Elasticsearch and Stripe clients log every request at INFO; only their warnings are worth reading.
+    "loggers": {"elastic_transport": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
 }

@@ -15,3 +15,6 @@ CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Test deposits go to a folder of their own, never among the demo's.
 STORAGES["escrow"]["OPTIONS"] = {"location": str(RUN_DIR / "test-vault")}
+# The tests never use the demo's simulator state: those that need a stateful gateway install their own
+# SimulatedGateway in a namespace of their own; the rest talk to stripe-mock.
+ESCROW_GATEWAY = "escrow.payments.stripe_gateway.StripeGateway"

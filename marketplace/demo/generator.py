@@ -1,8 +1,9 @@
 """Builds the demo world on top of the real patents, through the marketplace actions.
 
 Everything goes through the verb-named actions, so access checks, invariants and the audit log are the
-real ones; the only direct writes are the `is_generated` marks (the actions do not take it), the
-operator's staff flag, broker profiles (no action creates them yet) and the NDA text when none exists.
+real ones (the escrow too: see `escrow`); the only direct writes are the `is_generated` marks (the actions
+do not take it), the operator's staff flag, broker profiles (no action creates them yet) and the NDA text
+when none exists.
 """
 
 import random
@@ -17,6 +18,7 @@ from django.utils import timezone
 from marketplace import actions
 from marketplace.actions.deals import nda_hash
 from marketplace.demo import catalogue, deals
+from marketplace.demo import escrow as demo_escrow
 from marketplace.demo.cast import (
     BROKER_FIRMS,
     BUYERS,
@@ -101,14 +103,16 @@ def _operator(password: str) -> User:
 
 
 def _sellers(operator: User, password: str, holders: Sequence[Organization]) -> list[Seller]:
-    """Each real holder gets one generated member, and the operator verifies it so it can publish."""
+    """Each real holder gets one generated member (its admin), and the operator verifies it so it can
+    publish."""
     sellers = []
     per_country: dict[str, int] = {}
     for org in holders:
         index = per_country.get(org.country, 0)
         per_country[org.country] = index + 1
         user = _register(seller_person(org.country, index), password)
-        actions.add_member(operator, org.pk, user, MemberRole.MEMBER)
+        # Its admin: the payee account (payouts) of an organisation is managed by its admins.
+        actions.add_member(operator, org.pk, user, MemberRole.ADMIN)
         actions.verify_organization(operator, org.pk)
         patents = list(
             org.patents.filter(legal_status__in=catalogue.LISTED_STATUSES).order_by(
@@ -261,4 +265,5 @@ def generate(seed: int, password: str) -> bool:
     _demands(buyers)
     _deals(rng, listings, sellers, buyers, brokers, nda_sha256)
     _activity(rng, listings, buyers, brokers)
+    demo_escrow.generate(rng)  # last: it funds and releases the agreed deals' milestones
     return True

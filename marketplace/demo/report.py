@@ -4,6 +4,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from marketplace.demo import escrow as demo_escrow
 from marketplace.demo.records import generated_users
 from marketplace.models import (
     AuditEntry,
@@ -59,6 +60,7 @@ def counts() -> dict[str, str]:
         "deal audit entries": str(
             AuditEntry.objects.filter(object_type="deal", object_id__in=deal_ids).count()
         ),
+        **demo_escrow.counts(),
     }
 
 

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.db.models import ProtectedError, Q, RestrictedError
 
+from marketplace.demo import escrow as demo_escrow
 from marketplace.demo.generator import DemoDataError
 from marketplace.demo.records import generated_users
 from marketplace.models import (
@@ -12,6 +13,7 @@ from marketplace.models import (
     Demand,
     Listing,
     Membership,
+    Milestone,
     Offer,
     Organization,
 )
@@ -20,7 +22,8 @@ from marketplace.models import (
 @transaction.atomic
 def reset() -> dict[str, int]:
     """Delete generated records, their audit entries and everything generated users did; real holders the
-    demo operator verified go back to unverified. Returns how many rows of each kind went."""
+    demo operator verified go back to unverified; the escrow is emptied (it holds only the demo's records,
+    or nothing is deleted). Returns how many rows of each kind went."""
     users = generated_users()
     user_ids = list(users.values_list("pk", flat=True))
     deals = Deal.objects.filter(is_generated=True)
@@ -30,12 +33,22 @@ def reset() -> dict[str, int]:
     memberships = Membership.objects.filter(Q(user_id__in=user_ids) | Q(organization__in=orgs))
     objects = {
         "deal": list(deals.values_list("pk", flat=True)),
+        # Escrow events (a payment booked, say) are recorded on the milestone with no actor.
+        "milestone": list(Milestone.objects.filter(deal__in=deals).values_list("pk", flat=True)),
         "listing": list(listings.values_list("pk", flat=True)),
         "demand": list(demands.values_list("pk", flat=True)),
         "organization": list(orgs.values_list("pk", flat=True)),
         "membership": list(memberships.values_list("pk", flat=True)),
         "user": user_ids,
     }
+    blocking = demo_escrow.not_generated(user_ids, objects["deal"])
+    if blocking:
+        raise DemoDataError(
+            "The escrow holds records the demo did not make, and its ledger and log can only be emptied "
+            "whole (they refuse DELETE): regenerate in a fresh database instead. Not the demo's: "
+            + ", ".join(blocking)
+        )
+    escrow_removed = demo_escrow.reset(objects["deal"])
     about = Q(actor_id__in=user_ids)
     for object_type, ids in objects.items():
         about |= Q(object_type=object_type, object_id__in=ids)
@@ -46,6 +59,7 @@ def reset() -> dict[str, int]:
         "demands": len(objects["demand"]),
         "organisations": len(objects["organization"]),
         "users": len(user_ids),
+        **escrow_removed,
     }
     Organization.objects.filter(is_generated=False, verified_by_id__in=user_ids).update(
         verified_at=None, verified_by=None

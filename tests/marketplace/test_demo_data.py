@@ -1,21 +1,42 @@
-"""`generate_demo_data`: generated records are marked, reach every deal state through the actions, and can
-be regenerated or removed without touching the real patents and their holders."""
+"""`generate_demo_data`: generated records are marked, reach every deal state through the actions (the
+escrow's too), and can be regenerated or removed without touching the real patents and their holders."""
 
+import uuid
+from collections.abc import Callable, Iterator
 from io import StringIO
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import F, Sum
 
+from escrow import ledger
+from escrow.error_codes import EscrowErrorCode
+from escrow.models import (
+    ConnectedAccount,
+    Deposit,
+    DepositPurpose,
+    DepositState,
+    LedgerAccount,
+    LedgerTransaction,
+    LogEntry,
+)
+from escrow.payments.reconcile import reconcile
+from escrow.payments.simulated import SimulatedGateway
+from escrow.vault import log
+from escrow.vault.deposits import create_deposit, open_file
 from marketplace import actions
 from marketplace.actions.deals import agreed_offer, nda_hash
+from marketplace.demo import escrow as demo_escrow
 from marketplace.demo.records import generated_users
 from marketplace.demo.reset import reset
 from marketplace.demo.sectors import group_key, ipc_codes, ipc_sector
+from marketplace.error_codes import ActionError
 from marketplace.models import (
     AuditEntry,
     Bookmark,
@@ -26,17 +47,23 @@ from marketplace.models import (
     Listing,
     ListingStatus,
     ListingView,
+    MemberRole,
+    Membership,
+    Milestone,
     NdaTemplate,
     Offer,
     Organization,
+    OrgKind,
     Patent,
 )
+from tests.escrow.vault_fixtures import seal, stored_files, vault_fixture  # noqa: F401 -- the vault fixture
 
 pytestmark = pytest.mark.django_db
 
 KR_FILE = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "kr_university_patents_inu.csv"
 DEMO_DOMAINS = ("@example.com", ".example.com", "@example.kr", ".example.kr")
-LIVE_STATES = ["inquiry", "nda_pending", "nda_signed", "negotiating", "agreed"]
+# The agreed deals go on into escrow (their milestones funded) when the gateway is the simulator.
+LIVE_STATES = ["inquiry", "nda_pending", "nda_signed", "negotiating", "in_escrow"]
 KR_PATENTS = [  # (IPC, Korean title, English title), as KIPRIS records them
     ("H01G 11/86", "그래핀 전극의 제조방법", "METHOD OF MAKING A GRAPHENE ELECTRODE"),
     ("H01G 11/32", "슈퍼커패시터용 탄소 전극", "CARBON ELECTRODE FOR SUPERCAPACITOR"),
@@ -61,6 +88,19 @@ US_PATENTS = [  # (category, title)
     ("propulsion", "Hall thruster discharge chamber"),
     ("materials and coatings", "Corrosion-resistant coating"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def sim(settings: Any, vault: Path) -> Iterator[SimulatedGateway]:
+    """The demo's gateway, the simulator (validated against stripe-mock), in a namespace of this test's
+    own in the tests' Redis database; deposits go to the test's own vault folder."""
+    namespace = f"test-demo-{uuid.uuid4().hex}"
+    settings.ESCROW_GATEWAY = demo_escrow.SIMULATOR
+    settings.ESCROW_SIMULATOR_NAMESPACE = namespace
+    settings.ESCROW_SIMULATOR_REDIS_URL = settings.CELERY_BROKER_URL
+    gateway = SimulatedGateway(settings.CELERY_BROKER_URL, namespace=namespace)
+    yield gateway
+    gateway.reset()
 
 
 @pytest.fixture
@@ -116,6 +156,10 @@ def _counts() -> dict[str, int]:
         "views": ListingView.objects.count(),
         "audit": AuditEntry.objects.count(),
         "nda templates": NdaTemplate.objects.count(),
+        "payee accounts": ConnectedAccount.objects.count(),
+        "deposits": Deposit.objects.count(),
+        "ledger transactions": LedgerTransaction.objects.count(),
+        "log entries": LogEntry.objects.count(),
     }
 
 
@@ -135,7 +179,15 @@ def _fingerprint() -> list[object]:
         )
         for deal in Deal.objects.order_by("listing__title", "buyer__name")
     ]
-    return [listings, deals]
+    escrow = [
+        (m.deal.listing.title, m.sequence, m.state, sorted(ledger.balances(m.pk).values()))
+        for m in Milestone.objects.order_by("deal__listing__title", "sequence")
+    ]
+    deposits = sorted(
+        (d.title, d.purpose, d.state, [(f.name, f.sha256) for f in d.files.order_by("position")])
+        for d in Deposit.objects.all()
+    )
+    return [listings, deals, escrow, deposits]
 
 
 def _real_rows() -> list[tuple[object, ...]]:
@@ -169,6 +221,8 @@ def test_generated_records_are_marked_and_every_deal_state_is_reached(holders: l
 
     states = set(Deal.objects.values_list("state", flat=True))
     assert states == {*LIVE_STATES, "cancelled"}
+    sellers = Membership.objects.filter(organization__in=real, user__in=generated_users())
+    assert set(sellers.values_list("role", flat=True)) == {MemberRole.ADMIN}  # they manage payouts
     assert Bookmark.objects.exists() and ListingView.objects.exists()
     template = NdaTemplate.objects.get()
     assert template.text_sha256 == nda_hash(template.text)
@@ -191,13 +245,84 @@ def test_deals_have_brokers_offers_milestones_and_an_audit_trail(holders: list[O
         assert transitions[-1][1] == deal.state
         if deal.state == DealState.CANCELLED:
             assert deal.cancellation_reason
-        if deal.state == DealState.AGREED:
+        if deal.state in (DealState.AGREED, DealState.IN_ESCROW):
             offer = agreed_offer(deal)
             assert offer is not None
             assert deal.milestones.aggregate(total=Sum("amount"))["total"] == offer.upfront_amount
             assert set(deal.milestones.values_list("currency", flat=True)) == {offer.currency}
     assert Offer.objects.filter(counters__isnull=False).exists()
     assert Deal.objects.filter(state="negotiating", offers__version=3).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_agreed_deals_go_into_escrow_balanced_logged_and_agreeing_with_the_gateway(
+    holders: list[Organization], sim: SimulatedGateway
+) -> None:
+    # when the command commits (the ledger's deferred zero-sum trigger and the foreign keys are checked)
+    output = _generate("--seed", "3")
+
+    # then the ledger balances per currency, the log verifies, the gateway has what the ledger says
+    assert set(ledger.totals_by_currency().values()) == {0}
+    assert log.check() == []
+    drift = reconcile(repair=False, gateway=sim)
+    assert (drift.milestones, drift.drifts) == (4, [])
+    assert "ledger               6 transactions, balanced" in output
+    # the two agreed deals, their milestones in every escrow state, each moved by an action
+    deals = list(Deal.objects.filter(state=DealState.IN_ESCROW).order_by("pk"))
+    assert [d.milestones.count() for d in deals] == [2, 3]
+    states = [list(d.milestones.order_by("sequence").values_list("state", flat=True)) for d in deals]
+    assert states == [["released", "delivered"], ["funded", "disputed", "pending"]]
+    released, delivered = deals[0].milestones.order_by("sequence")
+    partial, disputed, pending = deals[1].milestones.order_by("sequence")
+    for m in (released, delivered, partial, disputed):
+        assert ledger.balances(m.pk)[(LedgerAccount.BUYER_FUNDING, None)] == -m.amount
+        assert sim.received(str(m.escrow.payment_intent_id)) == m.amount
+    assert ledger.held(released.pk) == 0 and ledger.held(delivered.pk) == delivered.amount
+    assert 0 < ledger.held(partial.pk) < partial.amount
+    assert disputed.disputes.get().opened_by == deals[1].created_by  # the buyer
+    assert not hasattr(Milestone.objects.get(pk=pending.pk), "escrow")
+    for deal in deals:  # every payable was transferred at the gateway, and only that
+        payables = sum(
+            amount
+            for m in deal.milestones.all()
+            for (account, _), amount in ledger.balances(m.pk).items()
+            if account in (LedgerAccount.SELLER_PAYABLE, LedgerAccount.BROKER_PAYABLE)
+        )
+        assert sim.transfers_in_group(f"deal_{deal.pk}") == payables
+    assert AuditEntry.objects.filter(object_type="milestone", action="record_funding").count() == 4
+    # deliverables of each first milestone, released with the accepted one; proofs by the university
+    deliverables = Deposit.objects.filter(purpose=DepositPurpose.MILESTONE).order_by("pk")
+    assert [(d.milestone_id, d.state) for d in deliverables] == [
+        (released.pk, DepositState.RELEASED),
+        (partial.pk, DepositState.SEALED),
+    ]
+    proofs = Deposit.objects.filter(purpose=DepositPurpose.PROOF_OF_EXISTENCE)
+    assert proofs.count() == 2 and {d.depositor.kind for d in proofs} == {OrgKind.UNIVERSITY}
+    # the buyer reads the released materials: marked generated, written from the real patents
+    buyer = deals[0].created_by
+    _, chunks = open_file(buyer, deliverables[0].pk, 0)
+    summary = b"".join(chunks).decode()
+    assert summary.startswith("GENERATED DEMO MATERIAL")
+    assert all(p.titles["en"] in summary for p in deals[0].listing.patents.all())
+    with pytest.raises(ActionError) as refused:
+        open_file(deals[1].created_by, deliverables[1].pk, 0)
+    assert refused.value.code == EscrowErrorCode.NOT_RELEASED
+
+
+def test_with_a_stateless_gateway_the_agreed_deals_wait_outside_the_escrow(
+    holders: list[Organization], settings: Any
+) -> None:
+    # given stripe-mock, which keeps no state (no payment ever succeeds there)
+    settings.ESCROW_GATEWAY = "escrow.payments.stripe_gateway.StripeGateway"
+
+    # when
+    output = _generate()
+
+    # then the escrow is left out, and the report says what it needs
+    assert Deal.objects.filter(state=DealState.AGREED).count() == 2
+    for model in apps.get_app_config("escrow").get_models():
+        assert not model._default_manager.exists(), model
+    assert f"nothing held: the demo's escrow needs ESCROW_GATEWAY={demo_escrow.SIMULATOR}" in output
 
 
 def test_listings_package_only_live_patents_of_their_seller(holders: list[Organization]) -> None:
@@ -239,17 +364,26 @@ def test_a_second_run_changes_nothing_and_reset_regenerates_the_same(holders: li
     assert not Organization.objects.filter(pk__in=[h.pk for h in holders], is_generated=True).exists()
 
 
-def test_reset_deletes_only_generated_records(holders: list[Organization]) -> None:
+def test_reset_deletes_only_generated_records(
+    holders: list[Organization], vault: Path, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
     real = _real_rows()
     _generate()
+    assert stored_files(vault) and LogEntry.objects.exists()
 
-    reset()
+    with django_capture_on_commit_callbacks(execute=True):
+        removed = reset()
 
     assert _real_rows() == real
     assert Organization.objects.filter(verified_at__isnull=False).count() == 0  # the demo verified them
     for model in (User, BrokerProfile, Listing, Demand, Deal, Offer, Bookmark, ListingView, AuditEntry):
         assert model._default_manager.count() == 0, model
     assert NdaTemplate.objects.count() == 1  # platform text, kept for the real deals to come
+    # the escrow is emptied whole (the ledger and the log refuse DELETE), ciphertext included
+    for escrow_model in apps.get_app_config("escrow").get_models():
+        assert not escrow_model._default_manager.exists(), escrow_model
+    assert stored_files(vault) == []
+    assert removed["escrow deposits"] == 4 and removed["log entries"] == 5
 
 
 def test_reset_refuses_when_a_real_record_depends_on_a_generated_one(holders: list[Organization]) -> None:
@@ -265,6 +399,27 @@ def test_reset_refuses_when_a_real_record_depends_on_a_generated_one(holders: li
         _generate("--reset")
 
     assert _counts() == counts
+
+
+def test_reset_refuses_while_the_escrow_holds_a_record_the_demo_did_not_make(
+    holders: list[Organization],
+) -> None:
+    # given a real person's proof of existence, beside the demo's escrow
+    _generate()
+    person = User.objects.create_user("real@inventor.test")
+    org = actions.create_organization(person, "Real Inventor", "sme", "KR")
+    deposit = create_deposit(
+        person, org.pk, DepositPurpose.PROOF_OF_EXISTENCE, "Lab notes", seal({"notes.txt": b"real notes"})
+    )
+    counts = _counts()
+
+    # when
+    with pytest.raises(CommandError, match=f"Not the demo's: Deposit #{deposit.pk}"):
+        _generate("--reset")
+
+    # then: nothing went, the log (which cannot lose single entries) included
+    assert _counts() == counts
+    assert log.check() == []
 
 
 def test_nothing_is_generated_while_no_organisation_holds_a_patent() -> None:
