@@ -4,7 +4,6 @@ from typing import Any
 
 import graphene
 from django.db.models import QuerySet
-from escrow.certificates import verify_certificate
 
 from backend.api.core.errors import ApiErrorCode, api_error
 from backend.api.core.ids import pk_from_global_id
@@ -16,6 +15,7 @@ from backend.api.escrow.types import (
     PublicKeyType,
     TreeHeadType,
 )
+from escrow.certificates import verify_certificate
 from escrow.models import Deposit, TreeHead
 from escrow.vault import keys
 
