@@ -17,4 +17,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["escrow"]["OPTIONS"] = {"location": str(RUN_DIR / "test-vault")}
 # The tests never use the demo's simulator state: those that need a stateful gateway install their own
 # SimulatedGateway in a namespace of their own; the rest talk to stripe-mock.
-ESCROW_GATEWAY = "escrow.payments.stripe_gateway.StripeGateway"
+# (A child process a test starts may name another with TEST_ESCROW_GATEWAY.)
+ESCROW_GATEWAY = env("TEST_ESCROW_GATEWAY", "escrow.payments.stripe_gateway.StripeGateway")

@@ -193,7 +193,7 @@ def test_a_process_killed_around_the_gateway_call_converges_without_paying_twice
     actions.partial_release(ew.w.buyer, m.pk, 1_000_000, sim)
     # when a worker process running the sweep dies at `point`
     env = _child_env() | {
-        "ESCROW_GATEWAY": "escrow.payments.simulated.simulated_gateway",
+        "TEST_ESCROW_GATEWAY": "escrow.payments.simulated.simulated_gateway",
         "ESCROW_SIMULATOR_NAMESPACE": sim.namespace,
         "ESCROW_SIMULATOR_REDIS_URL": settings.CELERY_BROKER_URL,
         "ESCROW_SIMULATOR_VALIDATE": "0",
