@@ -49,6 +49,14 @@ class Loader(Generic[K, V]):
         return self.cache[key]
 
 
+def group_by(rows: Iterable[Any], key: str) -> dict[Any, list[Any]]:
+    """Rows of one batched query, grouped by the attribute that names their owner (for ListLoaders)."""
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[getattr(row, key)].append(row)
+    return grouped
+
+
 class ListLoader(Loader[K, list[V]]):
     """A loader whose value is a list (a listing's patents, a deal's offers); empty when none."""
 

@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from django.db.models import Q, Sum
 
-from backend.api.core.loaders import ListLoader, Loader
+from backend.api.core.loaders import ListLoader, Loader, group_by
 from escrow.models import (
     Deposit,
     DepositFile,
@@ -16,13 +16,6 @@ from escrow.models import (
 )
 from escrow.models.ledger import LedgerEntry
 from marketplace.models import Milestone, Organization
-
-
-def _by(rows: object, attribute: str) -> dict[int, list[object]]:
-    grouped: dict[int, list[object]] = defaultdict(list)
-    for row in rows:  # type: ignore[attr-defined]
-        grouped[getattr(row, attribute)].append(row)
-    return grouped
 
 
 class EscrowByMilestoneIdLoader(Loader[int, EscrowMilestone | None]):
@@ -71,7 +64,7 @@ class OperationsByMilestoneIdLoader(ListLoader[int, GatewayOperation]):
 
     def batch_load(self, keys: list[int]) -> dict[int, list[GatewayOperation]]:
         rows = GatewayOperation.objects.filter(milestone_id__in=keys, kind__in=["transfer", "refund"])
-        return _by(rows.order_by("id"), "milestone_id")  # type: ignore[return-value]
+        return group_by(rows.order_by("id"), "milestone_id")
 
 
 class VisibleDepositsByMilestoneIdLoader(ListLoader[int, Deposit]):
@@ -86,14 +79,14 @@ class VisibleDepositsByMilestoneIdLoader(ListLoader[int, Deposit]):
         if self.visibility is None:
             raise RuntimeError("set the viewer's visibility first (visible_materials)")
         rows = Deposit.objects.filter(self.visibility, milestone_id__in=keys).order_by("id")
-        return _by(rows, "milestone_id")  # type: ignore[return-value]
+        return group_by(rows, "milestone_id")
 
 
 class FilesByDepositIdLoader(ListLoader[int, DepositFile]):
     sources = ((Deposit, "pk"),)
 
     def batch_load(self, keys: list[int]) -> dict[int, list[DepositFile]]:
-        return _by(DepositFile.objects.filter(deposit_id__in=keys).order_by("position"), "deposit_id")  # type: ignore[return-value]
+        return group_by(DepositFile.objects.filter(deposit_id__in=keys).order_by("position"), "deposit_id")
 
 
 class ReleaseRequestsByDepositIdLoader(ListLoader[int, ReleaseRequest]):
@@ -101,7 +94,7 @@ class ReleaseRequestsByDepositIdLoader(ListLoader[int, ReleaseRequest]):
 
     def batch_load(self, keys: list[int]) -> dict[int, list[ReleaseRequest]]:
         rows = ReleaseRequest.objects.filter(deposit_id__in=keys).order_by("-id")
-        return _by(rows, "deposit_id")  # type: ignore[return-value]
+        return group_by(rows, "deposit_id")
 
 
 class DepositOrganizationByIdLoader(Loader[int, Organization | None]):

@@ -14,7 +14,7 @@ from backend.api.core.types import BigInt
 from backend.api.escrow.types import DepositNode, PayeeAccountType, ReleaseConditionEnum, ReleaseRequestType
 from backend.api.marketplace.deals import MilestoneType
 from escrow.error_codes import EscrowErrorCode as Code
-from escrow.models import EscrowMilestone
+from escrow.models import Dispute, EscrowMilestone
 from escrow.payments import accounts
 from escrow.payments import actions as pay
 from escrow.vault import releases
@@ -245,8 +245,6 @@ class ResolveMilestoneDispute(MilestoneMutation):
         release_amount: int | None = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        from escrow.models import Dispute
-
         pk = decode_id(dispute_id, "Dispute", "dispute_id")
         dispute = Dispute.objects.filter(pk=pk).first()
         milestone_pk = dispute.milestone_id if dispute else 0

@@ -1,9 +1,8 @@
 """The marketplace's DataLoaders, named XByYLoader. See backend/api/core/loaders.py for how they batch."""
 
 from collections import defaultdict
-from typing import Any
 
-from backend.api.core.loaders import ListLoader, Loader
+from backend.api.core.loaders import ListLoader, Loader, group_by
 from marketplace.access import know_how_grants
 from marketplace.models import (
     Bookmark,
@@ -22,13 +21,6 @@ from marketplace.models import (
     PatentEvent,
     PatentOwnershipChange,
 )
-
-
-def _group(rows: Any, key: str) -> dict[Any, list[Any]]:
-    grouped: dict[Any, list[Any]] = defaultdict(list)
-    for row in rows:
-        grouped[getattr(row, key)].append(row)
-    return grouped
 
 
 class OrganizationByIdLoader(Loader[int, Organization | None]):
@@ -72,14 +64,14 @@ class EventsByPatentIdLoader(ListLoader[int, PatentEvent]):
     sources = ((Patent, "pk"),)
 
     def batch_load(self, keys: list[int]) -> dict[int, list[PatentEvent]]:
-        return _group(PatentEvent.objects.filter(patent_id__in=keys), "patent_id")
+        return group_by(PatentEvent.objects.filter(patent_id__in=keys), "patent_id")
 
 
 class OwnershipChangesByPatentIdLoader(ListLoader[int, PatentOwnershipChange]):
     sources = ((Patent, "pk"),)
 
     def batch_load(self, keys: list[int]) -> dict[int, list[PatentOwnershipChange]]:
-        return _group(PatentOwnershipChange.objects.filter(patent_id__in=keys), "patent_id")
+        return group_by(PatentOwnershipChange.objects.filter(patent_id__in=keys), "patent_id")
 
 
 class MembershipsByOrganizationIdLoader(ListLoader[int, Membership]):
@@ -91,7 +83,7 @@ class MembershipsByOrganizationIdLoader(ListLoader[int, Membership]):
             .select_related("user", "organization")
             .order_by("id")
         )
-        return _group(rows, "organization_id")
+        return group_by(rows, "organization_id")
 
 
 class BookmarkedByListingIdLoader(Loader[int, bool]):
@@ -136,21 +128,21 @@ class BrokersByDealIdLoader(ListLoader[int, DealBroker]):
             .select_related("broker", "broker__broker_profile")
             .order_by("-is_lead", "id")
         )
-        return _group(rows, "deal_id")
+        return group_by(rows, "deal_id")
 
 
 class OffersByDealIdLoader(ListLoader[int, Offer]):
     sources = ((Deal, "pk"),)
 
     def batch_load(self, keys: list[int]) -> dict[int, list[Offer]]:
-        return _group(Offer.objects.filter(deal_id__in=keys).order_by("version"), "deal_id")
+        return group_by(Offer.objects.filter(deal_id__in=keys).order_by("version"), "deal_id")
 
 
 class AcceptancesByOfferIdLoader(ListLoader[int, OfferAcceptance]):
     sources = ((Offer, "pk"),)
 
     def batch_load(self, keys: list[int]) -> dict[int, list[OfferAcceptance]]:
-        return _group(OfferAcceptance.objects.filter(offer_id__in=keys).order_by("id"), "offer_id")
+        return group_by(OfferAcceptance.objects.filter(offer_id__in=keys).order_by("id"), "offer_id")
 
 
 class NdaSignaturesByDealIdLoader(ListLoader[int, NdaSignature]):
@@ -160,11 +152,11 @@ class NdaSignaturesByDealIdLoader(ListLoader[int, NdaSignature]):
         rows = (
             NdaSignature.objects.filter(deal_id__in=keys).select_related("signer", "template").order_by("id")
         )
-        return _group(rows, "deal_id")
+        return group_by(rows, "deal_id")
 
 
 class MilestonesByDealIdLoader(ListLoader[int, Milestone]):
     sources = ((Deal, "pk"),)
 
     def batch_load(self, keys: list[int]) -> dict[int, list[Milestone]]:
-        return _group(Milestone.objects.filter(deal_id__in=keys).order_by("sequence"), "deal_id")
+        return group_by(Milestone.objects.filter(deal_id__in=keys).order_by("sequence"), "deal_id")
