@@ -91,10 +91,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL")
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # Pub/sub: one Redis connection per process fans wake-ups out to its sockets, and it re-subscribes
+        # after a Redis restart. Wake-ups are lossy by design; the deal-room log is what counts.
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", "ipmarket:asgi")},
     },
 }
+REALTIME_REDIS_PREFIX = env("REALTIME_REDIS_PREFIX", "ipmarket:rt")  # presence, typing, rate limits
+DEAL_ROOM_MAX_MESSAGE_CHARS = int(env("DEAL_ROOM_MAX_MESSAGE_CHARS", "4000"))
+# Messages one user may send per window (seconds), across rooms.
+DEAL_ROOM_RATE_LIMIT = (int(env("DEAL_ROOM_RATE_MESSAGES", "30")), int(env("DEAL_ROOM_RATE_WINDOW", "60")))
+# Participants away from a room get one digest of what they missed, once the room has been quiet this long.
+DEAL_ROOM_DIGEST_DELAY = int(env("DEAL_ROOM_DIGEST_DELAY", "120"))
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -171,6 +179,14 @@ MATCHING_RRF_WEIGHTS = tuple(float(w) for w in env("MATCHING_RRF_WEIGHTS", "1,1,
 MATCHING_ENCODER = env("MATCHING_ENCODER", "matching.embeddings.MultilingualE5Small")
 # OpenMP threads of the default encoder's engine per process (0: all cores); OMP_NUM_THREADS, if set, wins.
 MATCHING_ENCODER_THREADS = int(env("MATCHING_ENCODER_THREADS", "1"))
+
+# --- Realtime: GraphQL over websockets (backend/realtime/protocol.py), times in seconds ---
+REALTIME_INIT_TIMEOUT = float(env("REALTIME_INIT_TIMEOUT", "10"))  # connection_init must come by then
+REALTIME_KEEPALIVE = float(env("REALTIME_KEEPALIVE", "15"))  # the server pings this often
+REALTIME_IDLE_TIMEOUT = float(env("REALTIME_IDLE_TIMEOUT", "45"))  # nothing heard (not even pong): close
+REALTIME_UNUSED_TIMEOUT = float(env("REALTIME_UNUSED_TIMEOUT", "300"))  # no live operation: close
+REALTIME_MAX_OPERATIONS = int(env("REALTIME_MAX_OPERATIONS", "50"))  # live operations per connection
+REALTIME_MAX_FRAME_BYTES = int(env("REALTIME_MAX_FRAME_BYTES", "65536"))
 
 # Health probes give each dependency this long before calling it down.
 HEALTHCHECK_TIMEOUT_SECONDS = float(env("HEALTHCHECK_TIMEOUT_SECONDS", "2.0"))

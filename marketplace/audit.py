@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 
+from marketplace.events import audit_recorded
 from marketplace.models import AuditEntry
 
 
@@ -16,7 +17,7 @@ def record(
     to_state: str = "",
     **data: Any,
 ) -> AuditEntry:
-    return AuditEntry.objects.create(
+    entry = AuditEntry.objects.create(
         actor=actor if isinstance(actor, User) else None,
         object_type=obj._meta.model_name or type(obj).__name__.lower(),
         object_id=obj.pk,
@@ -25,3 +26,5 @@ def record(
         to_state=to_state,
         data=data,
     )
+    audit_recorded.send(sender=AuditEntry, entry=entry, obj=obj, actor=actor)
+    return entry

@@ -27,6 +27,9 @@ class MarketplaceErrorCode(StrEnum):
     INVITATION_INVALID = "invitation_invalid"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     TOO_MANY_SAVED_SEARCHES = "too_many_saved_searches"
+    RATE_LIMITED = "rate_limited"
+    MESSAGE_TOO_LONG = "message_too_long"
+    ROOM_CLOSED = "room_closed"
 
 
 class ActionError(Exception):

@@ -46,41 +46,58 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+class AsgiServer:
+    """A uvicorn process serving backend.asgi on the test database; `env` overrides its environment (a
+    Redis of its own, say). `stop()` and `start()` again restart it on the same port."""
+
+    def __init__(self, log: Path, env: dict[str, str] | None = None) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log, self.env = log, env or {}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [
+                    str(VENV_BIN / "uvicorn"),
+                    "backend.asgi:application",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                cwd=ROOT,
+                env={**_child_env(), **self.env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{self.url}/graphql/?query=%7B__typename%7D", timeout=2)
+                return
+            except httpx.TransportError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    pytest.fail(f"the ASGI server did not start:\n{self.log.read_text()[-3000:]}")
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self.process = None
+
+
 @pytest.fixture(scope="session")
 def live_server_url(
     django_db_setup: None, django_db_blocker: object, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The real ASGI server (uvicorn) in its own process, on the test database."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "uvicorn.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(VENV_BIN / "uvicorn"),
-                "backend.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
-            env=_child_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{url}/graphql/?query=%7B__typename%7D", timeout=2)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                _stop(process)
-                pytest.fail(f"the ASGI server did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-    yield url
-    _stop(process)
+    server = AsgiServer(tmp_path_factory.mktemp("server") / "uvicorn.log")
+    server.start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="module")

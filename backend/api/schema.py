@@ -16,8 +16,11 @@ from backend.api.marketplace.mutations.deals import DealMutations
 from backend.api.marketplace.mutations.demands import DemandMutations
 from backend.api.marketplace.mutations.listings import ListingMutations
 from backend.api.marketplace.mutations.organisations import OrganizationMutations
+from backend.api.marketplace.mutations.rooms import RoomMutations
 from backend.api.marketplace.organisations import OrganizationQueries
 from backend.api.marketplace.patents import PatentQueries
+from backend.api.marketplace.rooms import RoomQueries
+from backend.api.marketplace.subscriptions import RoomSubscriptions
 from backend.api.matching.recommendations import RecommendationQueries
 from backend.api.matching.saved_searches import SavedSearchMutations, SavedSearchQueries
 from backend.api.matching.search import SearchQueries
@@ -38,6 +41,7 @@ class Query(
     DemandQueries,
     BrokerQueries,
     DealQueries,
+    RoomQueries,
     SearchQueries,
     RecommendationQueries,
     SavedSearchQueries,
@@ -58,6 +62,7 @@ class Mutation(
     ListingMutations,
     DemandMutations,
     DealMutations,
+    RoomMutations,
     SavedSearchMutations,
     EscrowMutations,
     graphene.ObjectType,
@@ -65,4 +70,8 @@ class Mutation(
     pass
 
 
-schema = graphene.Schema(query=Query, mutation=Mutation)
+class Subscription(RoomSubscriptions, graphene.ObjectType):
+    """Live events over the graphql-transport-ws socket at /graphql/."""
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation, subscription=Subscription)

@@ -9,7 +9,17 @@ from django.contrib.auth.models import User
 from marketplace import actions
 from marketplace.actions.deals import BrokerShare, MilestoneInput, Terms
 from marketplace.demo.cast import Broker
-from marketplace.models import Deal, DealState, Listing, Organization, TransactionType
+from marketplace.models import (
+    AuthorRole,
+    Deal,
+    DealState,
+    EntryKind,
+    Listing,
+    Organization,
+    Thread,
+    TransactionType,
+)
+from marketplace.rooms.log import append
 
 D = DealState
 SHARE_SPLITS: tuple[tuple[int, ...], ...] = ((10_000,), (7_000, 3_000), (6_000, 4_000), (5_000, 3_000, 2_000))
@@ -150,6 +160,52 @@ def _message(buyer: Party, listing: Listing) -> str:
     return f"{buyer.org.name} would like to evaluate '{listing.title[:60]}' for its product line."
 
 
+# A broker's opening relay before the NDA: greeting the room, a private word with the seller, the seller's
+# answer forwarded to the buyer. Written to the room's log directly: the demo is a bulk load, not a user
+# the per-user message rate limit should slow down.
+RELAY_KO = (
+    "안녕하세요, 본 거래를 중개하는 브로커입니다. NDA 체결 전까지는 양측 정보가 익명으로 표시됩니다.",
+    "구매 희망 기업이 시제품 적용 일정을 문의합니다. 기술 이전 후 지원 범위를 알려주실 수 있을까요?",
+    "NDA 체결 후 3개월간 기술 지원이 가능합니다.",
+)
+RELAY_EN = (
+    "Hello, I am brokering this deal. Until the NDA is signed, both sides appear under aliases.",
+    "The buyer asks about a prototype timeline. What support can you offer after the transfer?",
+    "We can support the transfer for three months after the NDA.",
+)
+
+
+def _relay(deal: Deal, seller: User, buyer: Party, lead: User) -> None:
+    greeting, question, answer = RELAY_KO if buyer.korean else RELAY_EN
+    append(deal.pk, kind=EntryKind.TEXT, author=lead, author_role=AuthorRole.BROKER, body=greeting)
+    append(
+        deal.pk,
+        kind=EntryKind.TEXT,
+        author=lead,
+        author_role=AuthorRole.BROKER,
+        thread=Thread.SELLER,
+        body=question,
+    )
+    said = append(
+        deal.pk,
+        kind=EntryKind.TEXT,
+        author=seller,
+        author_role=AuthorRole.SELLER,
+        thread=Thread.SELLER,
+        body=answer,
+    )
+    append(
+        deal.pk,
+        kind=EntryKind.FORWARD,
+        author=lead,
+        author_role=AuthorRole.BROKER,
+        thread=Thread.BUYER,
+        body=answer,
+        data={"from_role": AuthorRole.SELLER, "note": ""},
+        source=said,
+    )
+
+
 def run(
     rng: random.Random,
     scenario: Scenario,
@@ -165,6 +221,7 @@ def run(
     shares = broker_shares(rng, listing, brokers)
     actions.assign_brokers(seller, deal.pk, shares)
     lead = next(b.user for b in brokers if b.user.pk == shares[0].broker_id)
+    _relay(deal, seller, buyer, lead)
     if reached >= ORDER.index(D.NDA_PENDING):
         actions.request_nda(rng.choice((lead, buyer.user)), deal.pk)
         if scenario.seller_signed_only:

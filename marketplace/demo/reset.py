@@ -16,6 +16,7 @@ from marketplace.models import (
     Milestone,
     Offer,
     Organization,
+    RoomEntry,
 )
 
 
@@ -67,6 +68,7 @@ def reset() -> dict[str, int]:
     try:
         # Offers point at the version they counter (PROTECT); unlink them so the deals can go.
         Offer.objects.filter(deal__in=deals).update(counters=None)
+        RoomEntry.objects.filter(deal__in=deals).update(source=None)  # forwards point at what they relay
         deals.delete()
         listings.delete()
         demands.delete()

@@ -26,17 +26,21 @@ from marketplace.models.organisations import (
     OrgKind,
 )
 from marketplace.models.patents import LegalStatus, Patent, PatentEvent, PatentOffice, PatentOwnershipChange
+from marketplace.models.rooms import AuthorRole, DealRoom, EntryKind, RoomEntry, RoomReadState, Thread
 from marketplace.models.signals import Bookmark, ListingView
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "AuthorRole",
     "Bookmark",
     "BrokerProfile",
     "Deal",
     "DealBroker",
+    "DealRoom",
     "DealState",
     "Demand",
+    "EntryKind",
     "IdempotencyKey",
     "Invitation",
     "LegalStatus",
@@ -58,7 +62,10 @@ __all__ = [
     "PatentEvent",
     "PatentOffice",
     "PatentOwnershipChange",
+    "RoomEntry",
+    "RoomReadState",
     "Sector",
     "Side",
+    "Thread",
     "TransactionType",
 ]

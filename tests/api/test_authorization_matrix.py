@@ -29,7 +29,7 @@ from escrow.vault.deposits import create_deposit
 from marketplace import actions
 from marketplace.actions.accounts import create_api_token
 from marketplace.actions.deals import MilestoneInput
-from marketplace.models import AuditEntry, BrokerProfile, Deal, DealState, Demand, Organization
+from marketplace.models import AuditEntry, BrokerProfile, Deal, DealState, Demand, Organization, RoomEntry
 from matching.models import SavedSearch
 from matching.recommend import demand_text
 from tests.escrow.factories import ready_payee, simulator
@@ -157,6 +157,13 @@ KNOW_HOW_BEFORE_NDA = each(
     broker=listing_as(True, False),  # assigned to a deal of the listing
 )
 
+# The room of the scene's deal: the workflow's system messages and the buyer's first words.
+ROOM_OPENING = [
+    {"kind": "SYSTEM", "body": "A buyer opened an inquiry."},
+    {"kind": "TEXT", "body": "We make supercapacitors."},
+    {"kind": "SYSTEM", "body": "Brokers were assigned."},
+]
+
 QUERIES = [
     Row(
         "deal",
@@ -183,6 +190,15 @@ QUERIES = [
         each(NO_DEALS, anonymous=Refused(NA), seller=MY_DEAL, buyer=MY_DEAL, broker=MY_DEAL),
     ),
     Row("currentNda", "{ currentNda { version } }", each({"version": 1})),
+    Row(
+        "dealRoom",
+        "query ($id: ID!) { dealRoom(dealId: $id) { relayed messages { kind body } } }",
+        seen_by(
+            {"relayed": True, "messages": ROOM_OPENING},
+            *DEAL_INSIDERS,
+        ),
+        {"id": "deal"},
+    ),
     # Search: the same public hits for everyone (the draft is never indexed); BM25 so no query vector is
     # cached (a query must leave the database as it was).
     Row(
@@ -405,6 +421,41 @@ MUTATIONS = [
         in_deal("seller", "buyer", "operator"),
         {"deal": "deal"},
         ok={"deal": {"state": "CANCELLED"}},
+    ),
+    Row(
+        "sendMessage",
+        'mutation ($deal: ID!) { sendMessage(dealId: $deal, body: "Test results attached.") { message { body } errors { code } } }',
+        in_deal("seller", "buyer", "broker", "operator"),
+        {"deal": "deal"},
+        ok={"message": {"body": "Test results attached."}},
+    ),
+    Row(
+        "forwardMessage",
+        "mutation ($m: ID!) { forwardMessage(messageId: $m, toThread: SELLER) { message { kind } errors { code } } }",
+        in_deal("broker"),
+        {"m": "roomMessage"},
+        ok={"message": {"kind": "FORWARD"}},
+    ),
+    Row(
+        "hideMessage",
+        'mutation ($m: ID!) { hideMessage(messageId: $m, reason: "Abusive") { message { hidden } errors { code } } }',
+        each(PD, anonymous=NA, operator=OK),  # operators only; nobody else learns whether it exists
+        {"m": "roomMessage"},
+        ok={"message": {"hidden": True}},
+    ),
+    Row(
+        "markRead",
+        "mutation ($deal: ID!) { markRead(dealId: $deal, sequence: 2) { lastReadSequence errors { code } } }",
+        in_deal("seller", "buyer", "broker", "operator"),
+        {"deal": "deal"},
+        ok={"lastReadSequence": 2},
+    ),
+    Row(
+        "setTyping",
+        "mutation ($deal: ID!) { setTyping(dealId: $deal) { announced errors { code } } }",
+        in_deal("seller", "buyer", "broker", "operator"),
+        {"deal": "deal"},
+        ok={"announced": PRESENT},
     ),
     Row(
         "postDemand",
@@ -723,7 +774,9 @@ def build_scene(state: DealState) -> tuple[dict[str, str], World]:
     User.objects.create_user(SIGN_IN[0], email=SIGN_IN[0], password=SIGN_IN[1])
     other_seller_org = Organization.objects.get(memberships__user=w.other_seller)
     saved = SavedSearch.objects.create(owner=w.buyer, name="Graphene", query="graphene")
+    first_words = RoomEntry.objects.get(deal=deal, kind="text")  # the inquiry's message opens the room
     return {
+        "roomMessage": to_global_id("RoomMessage", first_words.pk),
         "savedSearch": to_global_id("SavedSearch", saved.pk),
         "deal": to_global_id("Deal", deal.pk),
         "listing": to_global_id("Listing", w.listing.pk),

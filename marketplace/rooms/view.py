@@ -1,0 +1,126 @@
+"""Who is looking at a room, and what each entry looks like to them.
+
+Before both NDA signatures the broker relays: seller and buyer see each other under aliases ("Seller",
+"Buyer A"), and contact details in the other side's words are masked. Brokers and operators see everything
+as written. After the NDA, names are revealed if the deal says so (`reveal_identities_after_nda`) and
+masking lifts; parties who chose to stay anonymous keep masking too, since an e-mail address would name
+them. Rendering happens at read time, so the state of the deal *now* decides: after the NDA, earlier
+messages read unmasked.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser, User
+
+from marketplace.access import access_deal, deal_side, is_deal_broker, is_operator
+from marketplace.models import AuthorRole, Deal, NdaSignature, Thread
+from marketplace.rooms.entries import Attachment, Entry
+from marketplace.rooms.masking import mask_contacts
+
+PARTY_ROLES = (AuthorRole.SELLER, AuthorRole.BUYER)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user_id: int
+    deal_id: int
+    role: str  # seller / buyer / broker / operator
+    relayed: bool  # aliases and masking between the sides
+    buyer_alias: str
+
+    @property
+    def is_party(self) -> bool:
+        return self.role in PARTY_ROLES
+
+    def sees_thread(self, thread: str) -> bool:
+        return thread == Thread.ALL or not self.is_party or thread == self.role
+
+    def writable_threads(self) -> tuple[str, ...]:
+        """Parties write to the room or to their own private thread with the brokers."""
+        if self.is_party:
+            return (Thread.ALL, self.role)
+        return (Thread.ALL, Thread.SELLER, Thread.BUYER)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    entry: Entry
+    author_name: str
+    is_you: bool
+    body: str | None  # None when an operator hid it (operators still read it)
+    masked: tuple[str, ...]  # what was masked for this viewer: email, phone, link
+    attachment: Attachment | None
+
+
+def buyer_alias(deal: Deal) -> str:
+    """Buyers of one listing are lettered in the order they inquired: Buyer A, Buyer B, …"""
+    earlier = Deal.objects.filter(listing_id=deal.listing_id, pk__lt=deal.pk).count()
+    return "Buyer " + (chr(ord("A") + earlier) if earlier < 26 else str(earlier + 1))
+
+
+def is_relayed(deal: Deal) -> bool:
+    signed = NdaSignature.objects.filter(deal=deal).count() == 2
+    return not (signed and deal.reveal_identities_after_nda)
+
+
+def role_of(user: User, deal: Deal) -> str | None:
+    side = deal_side(user, deal)
+    if side is not None:
+        return str(side)
+    if is_deal_broker(user, deal):
+        return AuthorRole.BROKER
+    if is_operator(user):
+        return AuthorRole.OPERATOR
+    return None
+
+
+def load_viewer(user: User | AnonymousUser, deal_id: int) -> Viewer:
+    """Raises NOT_FOUND for anyone outside the deal (`access_deal`), so a room's existence never leaks."""
+    deal = access_deal(user, deal_id)  # type: ignore[arg-type]
+    role = role_of(user, deal) or AuthorRole.OPERATOR  # type: ignore[arg-type]  # access_deal admitted them
+    return Viewer(
+        user_id=user.pk or 0,
+        deal_id=deal.pk,
+        role=role,
+        relayed=is_relayed(deal),
+        buyer_alias=buyer_alias(deal),
+    )
+
+
+def author_label(viewer: Viewer, role: str, author_id: int | None, name: str) -> str:
+    if role == AuthorRole.SYSTEM:
+        return "System"
+    if role == AuthorRole.OPERATOR:
+        return "Operator"
+    hidden_identity = viewer.relayed and viewer.is_party and role in PARTY_ROLES and role != viewer.role
+    if hidden_identity:
+        return "Seller" if role == AuthorRole.SELLER else viewer.buyer_alias
+    return name
+
+
+def render(viewer: Viewer, entry: Entry) -> Rendered | None:
+    """None when the entry is not for this viewer (another side's private thread with the brokers)."""
+    if not viewer.sees_thread(entry.thread):
+        return None
+    body: str | None = entry.body
+    attachment = entry.attachment
+    masked: tuple[str, ...] = ()
+    if entry.hidden and viewer.role != AuthorRole.OPERATOR:
+        body, attachment = None, None
+    elif (
+        viewer.relayed
+        and viewer.is_party
+        and entry.origin_role in PARTY_ROLES
+        and entry.origin_role != viewer.role
+        and body
+    ):
+        result = mask_contacts(body)
+        body, masked = result.text, result.kinds
+    return Rendered(
+        entry=entry,
+        author_name=author_label(viewer, entry.author_role, entry.author_id, entry.author_name),
+        is_you=entry.author_id == viewer.user_id,
+        body=body,
+        masked=masked,
+        attachment=attachment,
+    )
