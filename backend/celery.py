@@ -51,6 +51,13 @@ app.conf.beat_schedule = {
         "schedule": 900.0,
         "options": {"expires": 850},
     },
+    # Deal rooms: tell participants who were away what they missed; rooms are locked one at a time and
+    # marked as digested, so a late or doubled run sends nothing twice.
+    "deal-room-digests": {
+        "task": "marketplace.send_room_digests",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "escrow-send-hold-reminders": {
         "task": "escrow.send_hold_reminders",
         "schedule": daily_at(env("ESCROW_HOLD_REMINDERS_AT", "09:00")),

@@ -1,4 +1,5 @@
-"""Scheduled marketplace jobs (Celery, discovered through INSTALLED_APPS): the daily patent-life check."""
+"""Scheduled marketplace jobs (Celery, discovered through INSTALLED_APPS): the daily patent-life check and
+the deal rooms' offline digests."""
 
 import logging
 from collections import defaultdict
@@ -23,6 +24,7 @@ from marketplace.patent_life import (
     patent_label,
     patent_life,
 )
+from marketplace.rooms import digest
 
 logger = logging.getLogger(__name__)
 
@@ -215,3 +217,9 @@ def local_today() -> date:
 def check_patent_life(today: str | None = None) -> dict[str, int]:
     """Daily by Celery beat (backend/celery.py). `today` (ISO date) replays a given day."""
     return run_patent_life_check(date.fromisoformat(today) if today else local_today())
+
+
+@shared_task(name="marketplace.send_room_digests", ignore_result=True)
+def send_room_digests() -> int:
+    """Every minute by Celery beat: one digest per away participant of each room gone quiet."""
+    return digest.send_room_digests()
