@@ -6,10 +6,10 @@ so every state change is checked and audited exactly as when a user makes it; fi
 
 from django.contrib import admin
 
-from marketplace.admin import deals, listings, organisations, patents, records
+from marketplace.admin import deals, listings, organisations, patents, records, rooms
 
 admin.site.site_header = "IP Marketplace operations"
 admin.site.site_title = "IP Marketplace operations"
 admin.site.index_title = "Operations"
 
-__all__ = ["deals", "listings", "organisations", "patents", "records"]
+__all__ = ["deals", "listings", "organisations", "patents", "records", "rooms"]

@@ -15,12 +15,19 @@ from dataclasses import dataclass
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 URL = re.compile(
     r"(?:https?://|www\.)\S+?(?=[.,;:!?)\]]*(?:\s|$))"
-    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|ai|dev|app|me|info|biz|kr|jp|cn|de|uk|us|edu|gov)"
-    r"\b(?:/\S*)?",
+    r"|(?<![a-z0-9-])[a-z0-9-]+(?:\.[a-z0-9-]+)*"
+    r"\.(?:com|net|org|io|co|ai|dev|app|me|info|biz|kr|jp|cn|de|uk|us|edu|gov)"
+    r"(?![a-z0-9-])(?:/\S*?(?=[.,;:!?)\]]*(?:\s|$)))?",
     re.IGNORECASE,
 )
-# A run of digits with the separators people type in phone numbers, optionally with a country code.
-PHONE = re.compile(r"(?<![\w-])\+?\(?\d[\d\s().-]{6,}\d(?![\w-])")
+# A run of digits with the separators people type in phone numbers, optionally with a country code or a
+# bracketed area code. The borders are ASCII: Korean text runs straight into numbers (010-1234-5678입니다).
+PHONE = re.compile(r"(?<![0-9A-Za-z_-])(?:\+|\(\d{2,4}\)\s?)?\d[\d\s().-]{6,}\d(?![0-9A-Za-z_-])")
+# Year ranges and dates have phone-like shapes too.
+DATE_LIKE = re.compile(
+    r"^(?:19|20)\d{2}\s*[-~]\s*(?:19|20)\d{2}$"
+    r"|^(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./](?:19|20)\d{2}$"
+)
 # Korean application (10-2019-0012345), registration (10-1234567) and PCT-like numbers: not phones.
 PATENT_NUMBER = re.compile(r"^\d{2}-\d{4}-\d{7}$|^\d{2}-\d{7}$|^\d{4}-\d{6,7}$")
 
@@ -43,7 +50,7 @@ def _is_phone(candidate: str) -> bool:
     if candidate.isdigit():
         # An unbroken run is a domestic number (01012345678) only; 1020190012345 is an application number.
         return candidate.startswith("0") and digits <= 11
-    return not PATENT_NUMBER.match(candidate)
+    return not PATENT_NUMBER.match(candidate) and not DATE_LIKE.match(candidate)
 
 
 def _counting(kind: str, mask: str, kinds: list[str]) -> Callable[["re.Match[str]"], str]:

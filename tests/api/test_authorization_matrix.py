@@ -121,7 +121,8 @@ def deal_as(side: str | None, know_how: bool) -> dict[str, Any]:
     return {
         "state": "INQUIRY",
         "viewerSide": side,
-        "buyer": {"name": BUYER_ORG},
+        # Before the NDA the broker relays: the seller's side does not learn who the buyer is.
+        "buyer": None if side == "SELLER" else {"name": BUYER_ORG},
         "brokers": [{"displayName": "broker", "isLead": True}],
         "listing": {"knowHowVisible": know_how},
     }

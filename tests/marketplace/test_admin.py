@@ -28,8 +28,9 @@ from marketplace.models import (
     OfferAcceptance,
     Organization,
     Patent,
+    RoomEntry,
 )
-from tests.marketplace.factories import World, build_world
+from tests.marketplace.factories import World, build_world, open_deal
 
 pytestmark = pytest.mark.django_db
 
@@ -475,3 +476,25 @@ def test_site_names_the_product(world: World, operator_client: Client) -> None:
 )
 def test_money_is_shown_in_major_units(amount: int | None, currency: str, shown: str) -> None:
     assert format_money(amount, currency) == shown
+
+
+def test_an_operator_hides_a_room_message_through_the_domain_action(
+    world: World, operator_client: Client
+) -> None:
+    # given: the room of a deal, opened with the buyer's first words
+    deal = open_deal(world)
+    words = RoomEntry.objects.get(deal=deal, kind="text")
+
+    # when
+    response = _post_action(operator_client, "roomentry", "hide", [words.pk])
+
+    # then: hidden (kept), audited, and the hide is an entry of the room's log
+    assert response.status_code == 200
+    words.refresh_from_db()
+    assert words.hidden_at is not None and words.hidden_by == world.operator
+    assert (
+        AuditEntry.objects.filter(object_type="roomentry", object_id=words.pk, action="hide_message").count()
+        == 1
+    )
+    moderation = RoomEntry.objects.get(deal=deal, kind="moderation")
+    assert moderation.source_id == words.pk and moderation.data == {"target_sequence": words.sequence}

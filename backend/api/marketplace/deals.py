@@ -37,6 +37,8 @@ from marketplace.models import (
     Organization,
     Side,
 )
+from marketplace.rooms.masking import mask_contacts
+from marketplace.rooms.view import buyer_alias
 
 DealStateEnum = graphene.Enum.from_enum(DealState, description="Where the deal stands.")
 MilestoneStateEnum = graphene.Enum.from_enum(MilestoneState, description="Escrow state of a milestone.")
@@ -205,12 +207,23 @@ class MilestoneType(graphene.ObjectType):
         return milestone.state
 
 
+def _relayed(deal: Deal, info: graphene.ResolveInfo) -> bool:
+    """The room's rule (marketplace.rooms.view.is_relayed), from the batched signatures."""
+    signatures = loaders_of(info).get(NdaSignaturesByDealIdLoader).load(deal.pk)
+    return not (len(signatures) == 2 and deal.reveal_identities_after_nda)
+
+
 class DealNode(DjangoObjectType):
     """A listing x a buyer organisation, from inquiry to settlement."""
 
     state = graphene.Field(DealStateEnum, required=True)
     listing = graphene.Field("backend.api.marketplace.listings.ListingNode", required=True)
-    buyer = graphene.Field("backend.api.marketplace.organisations.OrganizationNode", required=True)
+    buyer = graphene.Field(
+        "backend.api.marketplace.organisations.OrganizationNode",
+        description="Null for the seller's side while the broker relays (before the NDA, or after it if the "
+        "deal keeps identities hidden): the seller then knows the buyer as buyerAlias.",
+    )
+    buyer_alias = graphene.String(required=True, description="The buyer's alias in the deal room: Buyer A, …")
     viewer_side = graphene.Field(SideEnum, description="Your side in this deal; null for brokers, operators.")
     brokers = graphene.List(graphene.NonNull(DealBrokerType), required=True)
     nda_signatures = graphene.List(graphene.NonNull(NdaSignatureType), required=True)
@@ -248,7 +261,20 @@ class DealNode(DjangoObjectType):
 
     @staticmethod
     def resolve_buyer(deal: Deal, info: graphene.ResolveInfo) -> Organization | None:
+        if DealNode.resolve_viewer_side(deal, info) == "seller" and _relayed(deal, info):
+            return None
         return loaders_of(info).get(OrganizationByIdLoader).load(deal.buyer_id)
+
+    @staticmethod
+    def resolve_buyer_alias(deal: Deal, info: graphene.ResolveInfo) -> str:
+        return buyer_alias(deal)
+
+    @staticmethod
+    def resolve_message(deal: Deal, info: graphene.ResolveInfo) -> str:
+        """The buyer's first words, masked for the seller's side like the room masks them."""
+        if DealNode.resolve_viewer_side(deal, info) == "seller" and _relayed(deal, info):
+            return mask_contacts(deal.message).text
+        return deal.message
 
     @staticmethod
     def resolve_viewer_side(deal: Deal, info: graphene.ResolveInfo) -> str | None:
