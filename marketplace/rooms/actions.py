@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from marketplace import audit
 from marketplace.error_codes import ActionError, MarketplaceErrorCode
-from marketplace.models import AuthorRole, Deal, DealRoom, DealState, EntryKind, RoomEntry, RoomReadState
+from marketplace.models import AuthorRole, DealRoom, DealState, EntryKind, RoomEntry, RoomReadState
 from marketplace.rooms import ephemeral
 from marketplace.rooms.entries import display_name
 from marketplace.rooms.log import append, publish
@@ -30,10 +30,10 @@ def rate_limit() -> tuple[int, int]:
     return int(messages), int(seconds)
 
 
-def _writable_viewer(user: User, deal_id: int) -> Viewer:
-    viewer = load_viewer(user, deal_id)
+def _writable_viewer(user: User, deal_id: int, viewer: Viewer | None = None) -> Viewer:
+    viewer = viewer if viewer is not None and viewer.deal_id == deal_id else load_viewer(user, deal_id)
     # A cancelled deal's room stays readable, for the record, but takes no more messages.
-    if Deal.objects.filter(pk=deal_id, state=DealState.CANCELLED).exists():
+    if viewer.deal_state == DealState.CANCELLED:
         raise ActionError(MarketplaceErrorCode.ROOM_CLOSED, "The deal was cancelled; its room is read-only.")
     return viewer
 
@@ -74,8 +74,10 @@ def send_message(
     thread: str = "all",
     attachment_id: int | None = None,
     client_id: str = "",
+    viewer: Viewer | None = None,
 ) -> RoomEntry:
-    viewer = _writable_viewer(user, deal_id)
+    """`viewer`: the sender's, when the caller has loaded it already (the API, to render the answer)."""
+    viewer = _writable_viewer(user, deal_id, viewer)
     if thread not in viewer.writable_threads():
         raise ActionError(
             MarketplaceErrorCode.PERMISSION_DENIED, "Parties write to the room or their own thread.", "thread"

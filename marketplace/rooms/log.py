@@ -67,10 +67,10 @@ def append(
             source=source,
             client_id=client_id,
         )
-    row = RoomEntry.objects.select_related("author", "attachment", "source").get(pk=created.pk)
-    payload = entry_of(row).to_payload()
+    # The author and source instances are on the row already; only a file needs its row read.
+    payload = entry_of(created).to_payload()
     transaction.on_commit(lambda: publish(deal_id, {"type": "room.entry", "entry": payload}))
-    return row
+    return created
 
 
 def publish(deal_id: int, message: dict[str, Any]) -> None:

@@ -11,8 +11,11 @@ messages read unmasked.
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
-from marketplace.access import access_deal, deal_side, is_deal_broker, is_operator
+from marketplace.access import deal_side, is_deal_broker, is_operator, member_org_ids
+from marketplace.error_codes import ActionError, MarketplaceErrorCode
 from marketplace.models import AuthorRole, Deal, NdaSignature, Thread
 from marketplace.rooms.entries import Attachment, Entry
 from marketplace.rooms.masking import mask_contacts
@@ -27,6 +30,7 @@ class Viewer:
     role: str  # seller / buyer / broker / operator
     relayed: bool  # aliases and masking between the sides
     buyer_alias: str
+    deal_state: str = ""
 
     @property
     def is_party(self) -> bool:
@@ -75,15 +79,43 @@ def role_of(user: User, deal: Deal) -> str | None:
 
 
 def load_viewer(user: User | AnonymousUser, deal_id: int) -> Viewer:
-    """Raises NOT_FOUND for anyone outside the deal (`access_deal`), so a room's existence never leaks."""
-    deal = access_deal(user, deal_id)  # type: ignore[arg-type]
-    role = role_of(user, deal) or AuthorRole.OPERATOR  # type: ignore[arg-type]  # access_deal admitted them
+    """Raises NOT_FOUND for anyone outside the deal, so a room's existence never leaks.
+
+    Every message sent and every subscription starts here, so it is three small queries: the deal with
+    its signature count and buyer letter, the user's organisations, and (for non-members) brokerage."""
+    earlier = Deal.objects.filter(listing_id=OuterRef("listing_id"), pk__lt=OuterRef("pk")).values(
+        "listing_id"
+    )
+    deal = (
+        Deal.objects.select_related("listing")
+        .annotate(
+            signatures=Count("nda_signatures"),
+            earlier_buyers=Coalesce(Subquery(earlier.annotate(n=Count("pk")).values("n")[:1]), 0),
+        )
+        .filter(pk=deal_id)
+        .first()
+    )
+    role = None
+    if deal is not None and user.is_authenticated:
+        orgs = member_org_ids(user)
+        if deal.listing.seller_id in orgs:
+            role = AuthorRole.SELLER
+        elif deal.buyer_id in orgs:
+            role = AuthorRole.BUYER
+        elif is_deal_broker(user, deal):
+            role = AuthorRole.BROKER
+        elif is_operator(user):
+            role = AuthorRole.OPERATOR
+    if deal is None or role is None:
+        raise ActionError(MarketplaceErrorCode.NOT_FOUND, "No such deal.", "deal_id")
+    letter = deal.earlier_buyers
     return Viewer(
         user_id=user.pk or 0,
         deal_id=deal.pk,
         role=role,
-        relayed=is_relayed(deal),
-        buyer_alias=buyer_alias(deal),
+        relayed=not (deal.signatures == 2 and deal.reveal_identities_after_nda),
+        buyer_alias="Buyer " + (chr(ord("A") + letter) if letter < 26 else str(letter + 1)),
+        deal_state=deal.state,
     )
 
 

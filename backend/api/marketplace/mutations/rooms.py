@@ -15,8 +15,8 @@ from marketplace.error_codes import ActionError
 from marketplace.error_codes import MarketplaceErrorCode as Code
 from marketplace.models import RoomEntry
 from marketplace.rooms import actions
-from marketplace.rooms.entries import rows_after
-from marketplace.rooms.view import Rendered, load_viewer, render
+from marketplace.rooms.entries import entry_of
+from marketplace.rooms.view import Rendered, Viewer, load_viewer, render
 
 ROOM_CODES = [Code.RATE_LIMITED, Code.MESSAGE_TOO_LONG, Code.ROOM_CLOSED]
 
@@ -26,11 +26,9 @@ def _value(choice: Any) -> str:
     return str(getattr(choice, "value", choice))
 
 
-def _rendered(user: Any, row: RoomEntry) -> Rendered | None:
+def _rendered(user: Any, row: RoomEntry, viewer: Viewer | None = None) -> Rendered | None:
     """The stored entry as its author (or the acting broker/operator) sees it."""
-    viewer = load_viewer(user, row.deal_id)
-    entry = rows_after(row.deal_id, row.sequence - 1, 1)
-    return render(viewer, entry[0]) if entry else None
+    return render(viewer or load_viewer(user, row.deal_id), entry_of(row))
 
 
 class SendMessage(BaseMutation):
