@@ -92,18 +92,24 @@ def send_message(
     _check_rate(user)
     if attachment_id is not None:
         _check_attachment(user, deal_id, attachment_id)
+
+    def write() -> RoomEntry:
+        return append(
+            deal_id,
+            kind=EntryKind.FILE if attachment_id is not None else EntryKind.TEXT,
+            author=user,
+            author_role=viewer.role,
+            thread=thread,
+            body=body,
+            attachment_id=attachment_id,
+            client_id=client_id,
+        )
+
+    if not client_id:
+        return write()
     try:
-        with transaction.atomic():
-            return append(
-                deal_id,
-                kind=EntryKind.FILE if attachment_id is not None else EntryKind.TEXT,
-                author=user,
-                author_role=viewer.role,
-                thread=thread,
-                body=body,
-                attachment_id=attachment_id,
-                client_id=client_id,
-            )
+        with transaction.atomic():  # a savepoint, so a lost race on the client id leaves the caller usable
+            return write()
     except IntegrityError:
         # Two concurrent sends with one client id: the constraint kept one; answer with it.
         return RoomEntry.objects.get(author=user, client_id=client_id)

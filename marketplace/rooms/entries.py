@@ -64,7 +64,8 @@ def display_name(user: Any) -> str:
 
 
 def entry_of(row: RoomEntry) -> Entry:
-    """Rows come with author, attachment and source selected (see `rows_after`)."""
+    """Rows come with author, attachment and source selected (see `rows_after`), or just created with the
+    instances at hand. Choices become plain strings: a fresh row still holds the enum members."""
     attachment = None
     file = row.attachment
     if file is not None:
@@ -73,10 +74,10 @@ def entry_of(row: RoomEntry) -> Entry:
         id=row.pk,
         deal_id=row.deal_id,
         sequence=row.sequence,
-        kind=row.kind,
-        thread=row.thread,
+        kind=str(row.kind),
+        thread=str(row.thread),
         author_id=row.author_id,
-        author_role=row.author_role,
+        author_role=str(row.author_role),
         author_name=display_name(row.author),
         body=row.body,
         event=row.event,

@@ -51,8 +51,9 @@ def append(
     source: RoomEntry | None = None,
     client_id: str = "",
 ) -> RoomEntry:
-    # Called inside the change's own transaction (a savepoint here), so entry and change commit together.
-    with transaction.atomic():
+    # Inside the change's own transaction (no savepoint: a failure fails the change), so the entry and the
+    # change commit together; on its own, a transaction of its own.
+    with transaction.atomic(savepoint=False):
         created = RoomEntry.objects.create(
             deal_id=deal_id,
             sequence=_next_sequence(deal_id),

@@ -11,12 +11,11 @@ messages read unmasked.
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
 
-from marketplace.access import deal_side, is_deal_broker, is_operator, member_org_ids
+from marketplace.access import deal_side, is_deal_broker, is_operator
 from marketplace.error_codes import ActionError, MarketplaceErrorCode
-from marketplace.models import AuthorRole, Deal, NdaSignature, Thread
+from marketplace.models import AuthorRole, Deal, DealBroker, Listing, Membership, NdaSignature, Thread
 from marketplace.rooms.entries import Attachment, Entry
 from marketplace.rooms.masking import mask_contacts
 
@@ -78,44 +77,63 @@ def role_of(user: User, deal: Deal) -> str | None:
     return None
 
 
-def load_viewer(user: User | AnonymousUser, deal_id: int) -> Viewer:
-    """Raises NOT_FOUND for anyone outside the deal, so a room's existence never leaks.
+# Every message sent and every subscription starts by asking who the user is in the deal. As ORM querysets
+# with subquery annotations this cost about 4 ms of Python per call (the SQL itself runs in 0.1 ms), the
+# largest share of a send, so it is one hand-written statement.
+_VIEWER_SQL = """
+SELECT d.buyer_id, d.state, d.reveal_identities_after_nda, l.seller_id,
+       (SELECT count(*) FROM {signature} s WHERE s.deal_id = d.id),
+       (SELECT count(*) FROM {deal} e WHERE e.listing_id = d.listing_id AND e.id < d.id),
+       EXISTS (SELECT 1 FROM {membership} m WHERE m.user_id = %(user)s AND m.organization_id = l.seller_id),
+       EXISTS (SELECT 1 FROM {membership} m WHERE m.user_id = %(user)s AND m.organization_id = d.buyer_id),
+       EXISTS (SELECT 1 FROM {broker} b WHERE b.deal_id = d.id AND b.broker_id = %(user)s)
+FROM {deal} d JOIN {listing} l ON l.id = d.listing_id
+WHERE d.id = %(deal)s
+"""
 
-    Every message sent and every subscription starts here, so it is three small queries: the deal with
-    its signature count and buyer letter, the user's organisations, and (for non-members) brokerage."""
-    earlier = Deal.objects.filter(listing_id=OuterRef("listing_id"), pk__lt=OuterRef("pk")).values(
-        "listing_id"
-    )
-    deal = (
-        Deal.objects.select_related("listing")
-        .annotate(
-            signatures=Count("nda_signatures"),
-            earlier_buyers=Coalesce(Subquery(earlier.annotate(n=Count("pk")).values("n")[:1]), 0),
+
+def _viewer_sql() -> str:
+    tables = {
+        name: model._meta.db_table
+        for name, model in (
+            ("signature", NdaSignature),
+            ("deal", Deal),
+            ("membership", Membership),
+            ("broker", DealBroker),
+            ("listing", Listing),
         )
-        .filter(pk=deal_id)
-        .first()
-    )
-    role = None
-    if deal is not None and user.is_authenticated:
-        orgs = member_org_ids(user)
-        if deal.listing.seller_id in orgs:
-            role = AuthorRole.SELLER
-        elif deal.buyer_id in orgs:
-            role = AuthorRole.BUYER
-        elif is_deal_broker(user, deal):
-            role = AuthorRole.BROKER
-        elif is_operator(user):
-            role = AuthorRole.OPERATOR
-    if deal is None or role is None:
+    }
+    return _VIEWER_SQL.format(**tables)
+
+
+def load_viewer(user: User | AnonymousUser, deal_id: int) -> Viewer:
+    """Raises NOT_FOUND for anyone outside the deal, so a room's existence never leaks (`access_deal`'s
+    rule: the parties' members, the deal's brokers and operators)."""
+    row = None
+    if user.is_authenticated:
+        with connection.cursor() as cursor:
+            cursor.execute(_viewer_sql(), {"user": user.pk, "deal": deal_id})
+            row = cursor.fetchone()
+    if row is None:
         raise ActionError(MarketplaceErrorCode.NOT_FOUND, "No such deal.", "deal_id")
-    letter = deal.earlier_buyers
+    _, state, reveal, _, signatures, earlier, is_seller, is_buyer, is_broker = row
+    if is_seller:
+        role = AuthorRole.SELLER
+    elif is_buyer:
+        role = AuthorRole.BUYER
+    elif is_broker:
+        role = AuthorRole.BROKER
+    elif is_operator(user):  # type: ignore[arg-type]
+        role = AuthorRole.OPERATOR
+    else:
+        raise ActionError(MarketplaceErrorCode.NOT_FOUND, "No such deal.", "deal_id")
     return Viewer(
         user_id=user.pk or 0,
-        deal_id=deal.pk,
+        deal_id=deal_id,
         role=role,
-        relayed=not (deal.signatures == 2 and deal.reveal_identities_after_nda),
-        buyer_alias="Buyer " + (chr(ord("A") + letter) if letter < 26 else str(letter + 1)),
-        deal_state=deal.state,
+        relayed=not (signatures == 2 and reveal),
+        buyer_alias="Buyer " + (chr(ord("A") + earlier) if earlier < 26 else str(earlier + 1)),
+        deal_state=state,
     )
 
 

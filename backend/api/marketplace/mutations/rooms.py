@@ -59,6 +59,7 @@ class SendMessage(BaseMutation):
     ) -> dict[str, Any]:
         deal_pk = decode_id(deal_id, "Deal", "deal_id")
         file_pk = decode_id(attachment_id, "DepositFile", "attachment_id") if attachment_id else None
+        viewer = load_viewer(user, deal_pk)  # once: for the action's checks and to render the answer
         row = actions.send_message(
             user,
             deal_pk,
@@ -66,8 +67,9 @@ class SendMessage(BaseMutation):
             thread=_value(thread),
             attachment_id=file_pk,
             client_id=client_message_id or "",
+            viewer=viewer,
         )
-        return {"message": _rendered(user, row)}
+        return {"message": _rendered(user, row, viewer)}
 
 
 class ForwardMessage(BaseMutation):
