@@ -1,5 +1,5 @@
 # The two commands of the README are `make demo` and `make test`; the rest are their parts.
-.PHONY: demo test install up down status migrate seed reindex lint typecheck reset schema bench-search bench-match proof-escrow
+.PHONY: demo test install up down status migrate seed reindex lint typecheck reset schema bench-search bench-match bench-realtime proof-escrow
 
 demo:
 	@bash scripts/demo.sh
@@ -52,6 +52,10 @@ bench-search:
 # Writes .bench/match.json (docs/benchmarks.md).
 bench-match: up
 	@bash scripts/bench_match.sh
+
+# Deal-room fan-out latency against raw Redis, kB per socket, RSS under churn; writes .bench/realtime.json.
+bench-realtime: up
+	@.venv/bin/python scripts/bench_realtime.py $(ARGS)
 
 # The escrow's property-based proof: at least 10,000 generated histories of funding, releases, refunds,
 # disputes, faults and shuffled webhook deliveries against PostgreSQL and the Stripe simulator (a sample
