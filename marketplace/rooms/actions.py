@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from marketplace import audit
 from marketplace.error_codes import ActionError, MarketplaceErrorCode
-from marketplace.models import AuthorRole, DealRoom, DealState, EntryKind, RoomEntry, RoomReadState
+from marketplace.models import AuthorRole, DealState, EntryKind, RoomEntry, RoomReadState
 from marketplace.rooms import ephemeral
 from marketplace.rooms.entries import display_name
-from marketplace.rooms.log import append, publish
+from marketplace.rooms.log import append, last_sequence, publish
 from marketplace.rooms.view import Viewer, load_viewer
 
 
@@ -180,8 +180,7 @@ def hide_message(user: User, entry_id: int, reason: str) -> RoomEntry:
 def mark_read(user: User, deal_id: int, sequence: int) -> int:
     """Move the user's read marker forward (never back); answers the marker. Others see a read receipt."""
     viewer = load_viewer(user, deal_id)
-    last = DealRoom.objects.filter(pk=deal_id).values_list("last_sequence", flat=True).first() or 0
-    sequence = max(0, min(sequence, last))
+    sequence = max(0, min(sequence, last_sequence(deal_id)))
     with transaction.atomic():
         state, _ = RoomReadState.objects.get_or_create(deal_id=deal_id, user=user)
         RoomReadState.objects.filter(pk=state.pk).update(

@@ -23,6 +23,11 @@ def room_group(deal_id: int) -> str:
     return f"dealroom.{deal_id}"
 
 
+def last_sequence(deal_id: int) -> int:
+    """The room's latest sequence; 0 before its first entry."""
+    return DealRoom.objects.filter(pk=deal_id).values_list("last_sequence", flat=True).first() or 0
+
+
 def _next_sequence(deal_id: int) -> int:
     """One statement takes the room row's lock and the next number; the lock is held to commit, so
     numbers commit in order (see DealRoom)."""

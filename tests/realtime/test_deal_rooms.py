@@ -1,8 +1,5 @@
 """Deal rooms end to end: real `gql` websocket clients, the running ASGI server, Redis and PostgreSQL."""
 
-import asyncio
-from typing import Any
-
 import pytest
 from asgiref.sync import sync_to_async
 from graphql_relay import to_global_id
@@ -194,10 +191,3 @@ async def test_a_message_resent_with_its_client_id_is_stored_once(live_server_ur
         assert count == 1
     finally:
         await buyer.close()
-
-
-async def _wait(condition: Any, timeout: float = 10) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)

@@ -21,6 +21,7 @@ API_FIELDS = {
     "budget_amount": "budget",
     "upfront_amount": "upfront",
     "royalty_bp": "royalty_basis_points",
+    "entry_id": "message_id",  # a deal room's entries are messages in the API
 }
 
 

@@ -14,9 +14,10 @@ from graphql_relay import to_global_id
 from backend.api.core.errors import ApiErrorCode, api_error
 from backend.api.core.ids import pk_from_global_id
 from marketplace.error_codes import ActionError
-from marketplace.models import DealRoom, RoomReadState
+from marketplace.models import RoomReadState
 from marketplace.rooms import ephemeral
 from marketplace.rooms.entries import display_name, rows_after, rows_before
+from marketplace.rooms.log import last_sequence
 from marketplace.rooms.participants import participants
 from marketplace.rooms.view import Rendered, Viewer, author_label, load_viewer, render
 
@@ -184,7 +185,7 @@ class DealRoomType(graphene.ObjectType):
 
     @staticmethod
     def resolve_last_sequence(viewer: Viewer, info: graphene.ResolveInfo) -> int:
-        return DealRoom.objects.filter(pk=viewer.deal_id).values_list("last_sequence", flat=True).first() or 0
+        return last_sequence(viewer.deal_id)
 
     @staticmethod
     def resolve_my_last_read_sequence(viewer: Viewer, info: graphene.ResolveInfo) -> int:

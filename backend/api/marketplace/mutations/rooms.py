@@ -11,7 +11,6 @@ from backend.api.core.errors import errors_field
 from backend.api.core.ids import decode_id
 from backend.api.core.mutations import BaseMutation
 from backend.api.marketplace.rooms import RoomMessage, RoomThreadEnum
-from marketplace.error_codes import ActionError
 from marketplace.error_codes import MarketplaceErrorCode as Code
 from marketplace.models import RoomEntry
 from marketplace.rooms import actions
@@ -88,11 +87,7 @@ class ForwardMessage(BaseMutation):
         cls, info: graphene.ResolveInfo, user: Any, message_id: str, to_thread: str, note: str | None = None
     ) -> dict[str, Any]:
         entry_pk = decode_id(message_id, "RoomMessage", "message_id")
-        try:
-            row = actions.forward_message(user, entry_pk, _value(to_thread), note or "")
-        except ActionError as error:
-            error.field = "message_id" if error.field == "entry_id" else error.field
-            raise
+        row = actions.forward_message(user, entry_pk, _value(to_thread), note or "")
         return {"message": _rendered(user, row)}
 
 
@@ -109,11 +104,7 @@ class HideMessage(BaseMutation):
     @classmethod
     def perform(cls, info: graphene.ResolveInfo, user: Any, message_id: str, reason: str) -> dict[str, Any]:
         entry_pk = decode_id(message_id, "RoomMessage", "message_id")
-        try:
-            row = actions.hide_message(user, entry_pk, reason)
-        except ActionError as error:
-            error.field = "message_id" if error.field == "entry_id" else error.field
-            raise
+        row = actions.hide_message(user, entry_pk, reason)
         return {"message": _rendered(user, row)}
 
 
