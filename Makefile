@@ -1,5 +1,5 @@
 # The two commands of the README are `make demo` and `make test`; the rest are their parts.
-.PHONY: demo test install up down status migrate seed reindex lint typecheck reset schema bench-search bench-match bench-realtime proof-escrow
+.PHONY: demo test install up down status migrate seed reindex lint typecheck reset schema web web-dev bench-search bench-match bench-realtime bench-web proof-escrow
 
 demo:
 	@bash scripts/demo.sh
@@ -35,6 +35,14 @@ lint:
 typecheck:
 	@.venv/bin/mypy
 
+# Builds the web app (frontend/) into frontend/dist, which Django serves at /; skipped when unchanged.
+web:
+	@bash scripts/build_web.sh
+
+# The web app with hot reload on http://127.0.0.1:5173/, proxying the API to Django on :8000 (`make demo`).
+web-dev:
+	@bash scripts/install.sh node && cd frontend && npm run dev
+
 # Stops everything and deletes all local data (databases, indices, logs). Downloads stay cached.
 reset: down
 	@if [ -L .run ]; then rm -rf "$$(readlink -f .run)"; fi; rm -rf .run
@@ -56,6 +64,11 @@ bench-match: up
 # Deal-room fan-out latency against raw Redis, kB per socket, RSS under churn; writes .bench/realtime.json.
 bench-realtime: up
 	@.venv/bin/python scripts/bench_realtime.py $(ARGS)
+
+# The web app's budgets: initial JavaScript (gzip) and search paint time over the API's own time, in
+# headless Chromium against a server on its own database; writes .bench/web.json (docs/benchmarks.md).
+bench-web: up
+	@.venv/bin/python scripts/bench_web.py $(ARGS)
 
 # The escrow's property-based proof: at least 10,000 generated histories of funding, releases, refunds,
 # disputes, faults and shuffled webhook deliveries against PostgreSQL and the Stripe simulator (a sample

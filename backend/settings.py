@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The built web app's assets and the admin's static files, straight from the ASGI server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -214,6 +216,20 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The web app (frontend/, built by `make web` into frontend/dist): index.html is answered by
+# backend/spa.py for every app route; WhiteNoise serves dist/assets/ (content-hashed, so cached forever)
+# and the admin's static files (from the apps' folders while DEBUG, as runserver would).
+WEB_APP_DIST = Path(env("WEB_APP_DIST", str(BASE_DIR / "frontend" / "dist")))
+WHITENOISE_ROOT = WEB_APP_DIST
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+
+def _hashed_asset(path: str, url: str) -> bool:
+    return url.startswith("/assets/")
+
+
+WHITENOISE_IMMUTABLE_FILE_TEST = _hashed_asset
 
 # Development prints mail to the process's console (the Celery log for scheduled jobs); production sets
 # EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the EMAIL_HOST_* values below.

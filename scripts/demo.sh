@@ -8,11 +8,13 @@ cd "$ROOT"
 log "migrating the database"
 "$PY" manage.py migrate --no-input -v0
 bash "$ROOT/scripts/load_demo_data.sh"
+bash "$ROOT/scripts/build_web.sh"
 bash "$ROOT/scripts/services.sh" up web
 health="$(curl -s "http://127.0.0.1:$APP_PORT/healthz" || true)"
 cat <<MSG
 
-  The marketplace is running:  http://127.0.0.1:$APP_PORT/
+  The marketplace is running:  http://127.0.0.1:$APP_PORT/   (web app, Korean and English)
+    Admin (operators):         http://127.0.0.1:$APP_PORT/admin/
     GraphQL (GraphiQL):        http://127.0.0.1:$APP_PORT/graphql/
     Health:                    http://127.0.0.1:$APP_PORT/healthz  ->  $health
   Logs are under $RUN_DIR; \`make down\` stops everything.

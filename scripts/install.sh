@@ -76,13 +76,33 @@ install_stripe_mock() {
   rmdir "$gobin"
 }
 
+install_browser() {
+  # The browser tests drive Debian's Chromium (never a downloaded browser); Noto CJK renders Korean.
+  apt_install chromium fonts-noto-cjk
+}
+
+install_node() {
+  # The web app's packages, exactly as package-lock.json pins them; again only when the lock changes.
+  command -v npm >/dev/null || apt_install nodejs npm
+  local dir="$ROOT/frontend" stamp="$ROOT/frontend/node_modules/.installed" want
+  want="$(sha256sum "$dir/package-lock.json" | cut -c1-16)"
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && return 0
+  log "installing the web app's npm packages"
+  (cd "$dir" && npm ci --no-audit --no-fund >"$RUN_DIR/logs/npm.log" 2>&1) ||
+    { tail -30 "$RUN_DIR/logs/npm.log"; die "npm ci failed (full log: $RUN_DIR/logs/npm.log)"; }
+  echo "$want" >"$stamp"
+}
+
 case "${1:-all}" in
   python) install_python ;;
+  node) install_node ;;
   all)
     install_debian
     install_python
     install_elasticsearch
     install_stripe_mock
+    install_node
+    install_browser
     ;;
-  *) die "usage: $0 [all|python]" ;;
+  *) die "usage: $0 [all|python|node]" ;;
 esac

@@ -10,6 +10,9 @@ log "ruff"
 "$VENV/bin/ruff" format --check .
 log "mypy"
 "$VENV/bin/mypy"
+log "web app: build (codegen, tsc), eslint, vitest"
+bash "$ROOT/scripts/build_web.sh"
+(cd "$ROOT/frontend" && npm run --silent lint && npm run --silent test -- --reporter=dot)
 log "makemigrations --check"
 "$PY" manage.py makemigrations --check --dry-run
 log "pytest"
