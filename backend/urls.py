@@ -8,6 +8,8 @@ from backend.health import healthz
 from backend.spa import web_app
 from escrow.payments.webhooks import stripe_webhook
 
+NOT_APP = "admin/|graphql/|escrow/|webhooks/|static/|assets/|healthz"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
@@ -18,5 +20,5 @@ urlpatterns = [
     path("graphql/", csrf_exempt(ApiView.as_view(graphiql=settings.DEBUG)), name="graphql"),
     # Everything else is a route of the web app (frontend/), except the prefixes above and static files.
     path("", web_app, name="home"),
-    re_path(r"^(?!admin/|graphql/|escrow/|webhooks/|static/|assets/|healthz)(?P<path>.+)$", web_app, name="web-app"),
+    re_path(rf"^(?!{NOT_APP})(?P<path>.+)$", web_app, name="web-app"),
 ]
