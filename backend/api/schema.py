@@ -11,6 +11,7 @@ from backend.api.marketplace.brokers import BrokerQueries
 from backend.api.marketplace.deals import DealQueries
 from backend.api.marketplace.demands import DemandQueries
 from backend.api.marketplace.listings import ListingQueries
+from backend.api.marketplace.market import MarketQueries
 from backend.api.marketplace.mutations.accounts import AccountMutations
 from backend.api.marketplace.mutations.deals import DealMutations
 from backend.api.marketplace.mutations.demands import DemandMutations
@@ -38,6 +39,7 @@ class Query(
     OrganizationQueries,
     PatentQueries,
     ListingQueries,
+    MarketQueries,
     DemandQueries,
     BrokerQueries,
     DealQueries,

@@ -285,6 +285,12 @@ QUERIES = [
         each(titles(), anonymous=Refused(NA), seller=titles(DRAFT, PUBLISHED)),
     ),
     Row(
+        "listings[bookmarked]",
+        "{ listings(first: 10, bookmarked: true) { edges { node { title } } } }",
+        each(titles(), anonymous=Refused(NA)),
+    ),
+    Row("marketStats", "{ marketStats { publishedListings } }", each({"publishedListings": 1})),
+    Row(
         "patent",
         "query ($id: ID!) { patent(id: $id) { applicationNumber owner { name } } }",
         each({"applicationNumber": "1020160138184", "owner": {"name": SELLER_ORG}}),

@@ -45,6 +45,7 @@ class ApiErrorCode:
     PAGE_SIZE_REQUIRED = "PAGE_SIZE_REQUIRED"
     PERMISSION_DENIED = "PERMISSION_DENIED"
     INVALID_ID = "INVALID_ID"
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"  # an argument out of its documented range
 
 
 def api_error(code: str, message: str) -> GraphQLError:

@@ -158,6 +158,9 @@ class ListingQueries(graphene.ObjectType):
         status=graphene.Argument(ListingStatusEnum, description="Only this status (drafts: your own)."),
         seller=graphene.ID(description="Global id of the selling organisation."),
         mine=graphene.Boolean(description="Only listings of your organisations (any status)."),
+        bookmarked=graphene.Boolean(
+            description="Only listings you bookmarked (any status you may see), latest bookmark first."
+        ),
         description="Listings you may see, newest first.",
     )
 
@@ -165,7 +168,12 @@ class ListingQueries(graphene.ObjectType):
     def resolve_listings(root: None, info: graphene.ResolveInfo, **filters: Any) -> QuerySet[Listing]:
         viewer = viewer_of(info)
         listings = Listing.objects.filter(listing_visibility(info)).order_by("-published_at", "-id")
-        if filters.get("mine"):
+        if filters.get("bookmarked"):
+            if not viewer.user.is_authenticated:
+                raise api_error(ApiErrorCode.NOT_AUTHENTICATED, "Sign in to see your bookmarks.")
+            # A bookmark stays listed after the listing is withdrawn or closed, while the viewer may see it.
+            listings = listings.filter(bookmarks__user=viewer.user).order_by("-bookmarks__created_at")
+        elif filters.get("mine"):
             if not viewer.user.is_authenticated:
                 raise api_error(ApiErrorCode.NOT_AUTHENTICATED, "Sign in to see your listings.")
             listings = listings.filter(seller_id__in=viewer.org_ids)
