@@ -23,8 +23,8 @@ def _post(query: str, user: User | None = None, **variables: Any) -> dict[str, A
     if user is not None:
         client.force_login(user)
     body = {"query": query, "variables": variables}
-    response = client.post("/graphql/", body, content_type="application/json")
-    return response.json()
+    answer: dict[str, Any] = client.post("/graphql/", body, content_type="application/json").json()
+    return answer
 
 
 def _second_listing(w: World, title: str, ipc: list[str], sector: str) -> Listing:
