@@ -9,7 +9,10 @@ from marketplace.stats import market_stats
 class MarketCount(graphene.ObjectType):
     """How many published listings fall under one key."""
 
-    key = graphene.String(required=True, description="A Sector value, or an IPC section letter A to H.")
+    key = graphene.String(
+        required=True,
+        description="A sector in lower case (as search facets give it), or an IPC section A to H.",
+    )
     count = graphene.Int(required=True)
 
 
