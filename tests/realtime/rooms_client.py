@@ -19,7 +19,7 @@ EVENTS = gql(
         type sequence readSequence online thread
         participant { name role isYou }
         message { id sequence kind thread authorName authorRole isYou body masked event data hidden
-                  sourceSequence }
+                  sourceSequence createdAt }
       }
     }
     """

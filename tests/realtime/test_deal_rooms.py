@@ -1,5 +1,7 @@
 """Deal rooms end to end: real `gql` websocket clients, the running ASGI server, Redis and PostgreSQL."""
 
+from datetime import datetime
+
 import pytest
 from asgiref.sync import sync_to_async
 from graphql_relay import to_global_id
@@ -63,6 +65,9 @@ async def test_three_participants_converse(live_server_url: str, room: Room) -> 
             sequences = [m["sequence"] for m in p.messages]
             assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
             assert _texts(p)[-3:] == bodies
+            # times are ISO 8601 with their offset, in sending order
+            times = [datetime.fromisoformat(m["createdAt"]) for m in p.messages]
+            assert all(t.tzinfo is not None for t in times) and times == sorted(times)
         # aliases before the NDA: the seller sees the buyer as "Buyer A", the buyer the seller as "Seller"
         by_seller = {m["body"]: m["authorName"] for m in seller.messages}
         by_buyer = {m["body"]: m["authorName"] for m in buyer.messages}

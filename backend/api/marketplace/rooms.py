@@ -5,6 +5,7 @@ threads), so the field resolvers only read attributes: the subscription runs the
 touching the database.
 """
 
+from datetime import datetime
 from typing import Any
 
 import graphene
@@ -146,8 +147,9 @@ class RoomMessage(graphene.ObjectType):
         return r.entry.hidden_reason or None if r.body is not None and r.entry.hidden else None
 
     @staticmethod
-    def resolve_created_at(r: Rendered, info: graphene.ResolveInfo) -> str:
-        return r.entry.created_at
+    def resolve_created_at(r: Rendered, info: graphene.ResolveInfo) -> datetime:
+        # Entries carry ISO text (they also travel through Redis); graphene's DateTime wants a datetime.
+        return datetime.fromisoformat(r.entry.created_at)
 
 
 class RoomParticipant(graphene.ObjectType):
