@@ -16,8 +16,9 @@ export default defineConfig({
     port: 5173,
     proxy: {
       "/graphql/": { target: api, ws: true, changeOrigin: false },
-      "/admin/": api,
-      "/escrow/": api,
+      // The Host header must stay the browser's: Django's CSRF check compares it with the Origin.
+      "/admin/": { target: api, changeOrigin: false },
+      "/escrow/": { target: api, changeOrigin: false },
       "/static/": api,
       "/healthz": api,
     },

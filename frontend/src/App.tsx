@@ -23,6 +23,7 @@ export const routes = [
   { path: "/sell/new", element: page(() => import("./pages/seller/ListingWizard")) },
   { path: "/sell/listings", element: page(() => import("./pages/seller/MyListings")) },
   { path: "/sell/listings/:id/edit", element: page(() => import("./pages/seller/ListingWizard")) },
+  { path: "/sell/inquiries", element: page(() => import("./pages/seller/Inquiries")) },
   { path: "/sell/listings/:id/buyers", element: page(() => import("./pages/seller/CandidateBuyers")) },
   { path: "/buy/demands", element: page(() => import("./pages/buyer/Demands")) },
   { path: "/buy/feed", element: page(() => import("./pages/buyer/Feed")) },

@@ -57,9 +57,11 @@ export function Layout() {
             <Nav to="/search" label="nav.search" />
             {session.isSeller && <Nav to="/sell/listings" label="nav.myListings" />}
             {session.isSeller && <Nav to="/sell/new" label="nav.newListing" />}
+            {session.isSeller && <Nav to="/sell/inquiries" label="nav.inquiries" />}
             {session.isSeller && <Nav to="/buy/demands" label="nav.demands" />}
             {me && <Nav to="/buy/feed" label="nav.feed" />}
             {me && <Nav to="/buy/bookmarks" label="nav.bookmarks" />}
+            {me && <Nav to="/saved-searches" label="nav.savedSearches" />}
             {me && <Nav to="/deals" label="nav.deals" />}
             {session.isBroker && <Nav to="/broker" label="nav.broker" />}
           </ul>

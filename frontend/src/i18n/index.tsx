@@ -9,11 +9,12 @@ import * as publicPages from "./messages/public";
 import * as seller from "./messages/seller";
 import * as buyer from "./messages/buyer";
 import * as deal from "./messages/deal";
+import * as room from "./messages/room";
 import * as broker from "./messages/broker";
 
 const catalogs = {
-  en: { ...common.en, ...enums.en, ...publicPages.en, ...seller.en, ...buyer.en, ...deal.en, ...broker.en },
-  ko: { ...common.ko, ...enums.ko, ...publicPages.ko, ...seller.ko, ...buyer.ko, ...deal.ko, ...broker.ko },
+  en: { ...common.en, ...enums.en, ...publicPages.en, ...seller.en, ...buyer.en, ...deal.en, ...room.en, ...broker.en },
+  ko: { ...common.ko, ...enums.ko, ...publicPages.ko, ...seller.ko, ...buyer.ko, ...deal.ko, ...room.ko, ...broker.ko },
 };
 
 export type MessageKey = keyof typeof catalogs.en;
