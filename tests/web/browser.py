@@ -10,6 +10,7 @@ AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 MISSING_MARK = "⟦"  # what the app shows for a key its catalogue lacks (frontend/src/i18n/index.tsx)
 VIEWPORT = {"width": 1280, "height": 860}
+OPEN_PAGES: list[Any] = []  # for the screenshots on failure (conftest.py)
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Watched:
 
 def open_page(context: Any) -> Watched:
     page = context.new_page()
+    OPEN_PAGES.append(page)
     watched = Watched(page)
     page.on("console", lambda m: watched.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: watched.errors.append(f"uncaught: {e}"))
@@ -40,6 +42,8 @@ def untranslated(page: Any) -> list[str]:
 
 def serious_axe_violations(page: Any) -> list[dict[str, Any]]:
     """axe-core's WCAG 2.x A/AA rules on the page as rendered; only serious and critical ones count."""
+    # Colours are judged as they end, not halfway through a fade.
+    page.add_style_tag(content="*, *::before, *::after { transition: none !important; animation: none !important; }")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         """async () => {

@@ -2,6 +2,7 @@
 (uvicorn) serving the built web app (frontend/dist) on the test database, with search indices of this
 module's own and the stateful Stripe simulator in a namespace of its own."""
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -71,3 +72,21 @@ def web_server(
     server.start()
     yield server.url
     server.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """On a failure, every page still open is saved as a screenshot under the run's directory, so a red
+    CI log points at what the browser showed."""
+    from tests.web.browser import OPEN_PAGES
+
+    OPEN_PAGES.clear()
+    try:
+        return (yield)
+    except BaseException:
+        out = ROOT / ".run" / "browser-failures"
+        out.mkdir(parents=True, exist_ok=True)
+        for i, page in enumerate(OPEN_PAGES):
+            with contextlib.suppress(Exception):  # a closed page: nothing to show
+                page.screenshot(path=str(out / f"{item.name}-{i}.png"), full_page=True)
+        raise
