@@ -18,7 +18,7 @@ import {
 import { useI18n, type MessageKey } from "../../i18n";
 import { formatDate } from "../../i18n/format";
 import { buildDemandInput, CURRENCIES, emptyDemandForm, localToday, type DemandFormState } from "./demandForm";
-import { SECTORS, TRANSACTION_TYPES } from "./enumValues";
+import { SECTORS, TRANSACTION_TYPES } from "../../api/enums";
 import { BookmarkButton, ListingCard } from "./ListingCard";
 import "./buyer.css";
 

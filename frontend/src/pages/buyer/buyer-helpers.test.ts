@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildDemandInput, emptyDemandForm, localToday, splitList } from "./demandForm";
-import { DEAL_STATES, SECTORS, TRANSACTION_TYPES, isDealState } from "./enumValues";
+import { DEAL_STATES, SECTORS, TRANSACTION_TYPES, isDealState } from "../../api/enums";
 import { whyLine, whyLines } from "./whyMatched";
 
 describe("whyLine", () => {

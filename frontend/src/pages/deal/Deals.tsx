@@ -9,7 +9,7 @@ import { DealsMineDocument } from "../../gql/graphql";
 import { useI18n } from "../../i18n";
 import { formatDateTime } from "../../i18n/format";
 import { counterparty } from "../buyer/deals";
-import { DEAL_STATES, isDealState } from "../buyer/enumValues";
+import { DEAL_STATES, isDealState } from "../../api/enums";
 import "./Deals.css";
 
 export default function Deals() {

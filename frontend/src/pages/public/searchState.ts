@@ -11,29 +11,9 @@ import type {
 
 export const PAGE_SIZE = 10;
 
-export const SECTORS: readonly Sector[] = [
-  "SEMICONDUCTORS",
-  "DISPLAYS",
-  "SECONDARY_BATTERIES",
-  "ADVANCED_MOBILITY",
-  "NEXT_GEN_NUCLEAR",
-  "ADVANCED_BIOTECH",
-  "AEROSPACE_MARINE",
-  "HYDROGEN",
-  "CYBERSECURITY",
-  "AI",
-  "NEXT_GEN_COMMUNICATIONS",
-  "ADVANCED_ROBOTICS",
-  "QUANTUM",
-  "OTHER",
-];
-export const TRANSACTION_TYPES: readonly TransactionType[] = [
-  "ASSIGNMENT",
-  "EXCLUSIVE_LICENCE",
-  "NON_EXCLUSIVE_LICENCE",
-  "OPTION",
-  "JOINT_DEVELOPMENT",
-];
+import { SECTORS, TRANSACTION_TYPES } from "../../api/enums";
+
+export { SECTORS, TRANSACTION_TYPES };
 export const PRICE_BANDS: readonly PriceBand[] = ["LOW", "MID", "HIGH", "PREMIUM", "ON_REQUEST"];
 export const LIFE_BANDS: readonly RemainingLifeBand[] = ["ENDED", "UNDER_3_YEARS", "FROM_3_TO_10_YEARS", "OVER_10_YEARS"];
 export const OWNER_KINDS = ["public_institution", "university", "sme", "large_enterprise", "broker_firm"] as const;

@@ -14,31 +14,9 @@ import { minorDigits, toMinor } from "../../i18n/format";
 export const STEPS = ["patents", "description", "terms", "review"] as const;
 export type StepId = (typeof STEPS)[number];
 
-export const SECTORS: readonly Sector[] = [
-  "SEMICONDUCTORS",
-  "DISPLAYS",
-  "SECONDARY_BATTERIES",
-  "ADVANCED_MOBILITY",
-  "NEXT_GEN_NUCLEAR",
-  "ADVANCED_BIOTECH",
-  "AEROSPACE_MARINE",
-  "HYDROGEN",
-  "CYBERSECURITY",
-  "AI",
-  "NEXT_GEN_COMMUNICATIONS",
-  "ADVANCED_ROBOTICS",
-  "QUANTUM",
-  "OTHER",
-];
+import { SECTORS, TRANSACTION_TYPES } from "../../api/enums";
 
-export const TRANSACTION_TYPES: readonly TransactionType[] = [
-  "ASSIGNMENT",
-  "EXCLUSIVE_LICENCE",
-  "NON_EXCLUSIVE_LICENCE",
-  "OPTION",
-  "JOINT_DEVELOPMENT",
-];
-
+export { SECTORS, TRANSACTION_TYPES };
 export const CURRENCIES = ["KRW", "USD"] as const;
 export const TRL_LEVELS = [1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
 

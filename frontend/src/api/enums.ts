@@ -1,6 +1,6 @@
 // The API's enum values as runtime lists for selects. Records keyed by the generated union types, so
 // `tsc` fails when the schema gains or loses a value.
-import type { DealState, Sector, TransactionType } from "../../gql/graphql";
+import type { DealState, Sector, TransactionType } from "../gql/graphql";
 
 const sectors: Record<Sector, true> = {
   SEMICONDUCTORS: true,
