@@ -9,7 +9,7 @@ import { useSession } from "../../auth/session";
 import { SavedSearchesDeleteDocument, SavedSearchesListDocument, type SavedSearchesListQuery } from "../../gql/graphql";
 import { useI18n, type MessageKey } from "../../i18n";
 import { formatDate } from "../../i18n/format";
-import { useEnumLabel } from "./enumLabel";
+import { useFilterValueLabel } from "./enumLabel";
 import { FILTER_KEYS, searchHref, stateFromSaved, type FilterKey } from "./searchState";
 import "./public.css";
 
@@ -85,32 +85,10 @@ export default function SavedSearches() {
 
 function SavedItem({ saved, deleting, onDelete }: { saved: Saved; deleting: boolean; onDelete: () => void }) {
   const { t, locale } = useI18n();
-  const label = useEnumLabel();
   const state = stateFromSaved(saved.query, saved.filters);
   const headingId = `saved-${saved.id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
 
-  function valueLabel(key: FilterKey, value: string | number): string {
-    switch (key) {
-      case "sector":
-        return label("Sector", String(value));
-      case "ownerKind":
-        return label("OrgKind", String(value).toUpperCase());
-      case "legalStatus":
-        return label("legalStatus", String(value));
-      case "transactionType":
-        return label("TransactionType", String(value));
-      case "priceBand":
-        return label("PriceBand", String(value));
-      case "remainingLife":
-        return label("RemainingLifeBand", String(value));
-      case "office":
-        return label("office", String(value));
-      case "ipc":
-        return String(value).length === 1 ? label("ipcSection", String(value)) : String(value);
-      case "trl":
-        return t("public.listing.trlShort", { trl: value });
-    }
-  }
+  const valueLabel = useFilterValueLabel();
 
   const filters = FILTER_KEYS.filter((key) => state.filters[key].length > 0);
   return (

@@ -18,7 +18,7 @@ import { useI18n, type MessageKey } from "../../i18n";
 import { formatNumber } from "../../i18n/format";
 import { Highlighted } from "./Highlighted";
 import { SearchBox } from "./SearchBox";
-import { useEnumLabel } from "./enumLabel";
+import { useEnumLabel, useFilterValueLabel } from "./enumLabel";
 import {
   FACET_FILTER,
   LIFE_BANDS,
@@ -354,7 +354,6 @@ const Facets = memo(function Facets({
   onChange: (s: SearchState) => void;
 }) {
   const { t } = useI18n();
-  const label = useEnumLabel();
   const byName = useMemo(() => new Map(facets.map((f) => [f.name, f.values])), [facets]);
 
   function options(key: Exclude<FilterKey, "ipc">): Option[] {
@@ -372,26 +371,7 @@ const Facets = memo(function Facets({
     return list;
   }
 
-  function optionLabel(key: Exclude<FilterKey, "ipc">, value: string | number): string {
-    switch (key) {
-      case "sector":
-        return label("Sector", String(value));
-      case "ownerKind":
-        return label("OrgKind", String(value).toUpperCase());
-      case "legalStatus":
-        return label("legalStatus", String(value));
-      case "transactionType":
-        return label("TransactionType", String(value));
-      case "priceBand":
-        return label("PriceBand", String(value));
-      case "remainingLife":
-        return label("RemainingLifeBand", String(value));
-      case "office":
-        return label("office", String(value));
-      case "trl":
-        return t("public.listing.trlShort", { trl: value });
-    }
-  }
+  const optionLabel = useFilterValueLabel();
 
   const toggle = (key: FilterKey, value: string | number, on: boolean) =>
     onChange(toggleFilter(state, key, value as never, on));
