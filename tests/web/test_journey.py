@@ -218,7 +218,7 @@ def test_seller_buyer_and_broker_close_a_deal_in_the_browser(
     started = time.monotonic()
     for page in (s, k):
         page.get_by_test_id("room-message").filter(has_text=words).wait_for(timeout=SECOND)
-    assert time.monotonic() - started < 1.0 + 0.2  # the waits above already bound it to one second each
+    assert time.monotonic() - started < 1.0  # both have it within one second of the click
     screenshot(k, "deal-room-broker")
 
     # 7. Offer, counter, accept
