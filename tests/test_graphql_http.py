@@ -1,4 +1,8 @@
+from pathlib import Path
+from typing import Any
+
 import httpx
+from django.test import Client
 
 
 def test_graphql_answers_typename_over_http(live_server_url: str) -> None:
@@ -23,8 +27,19 @@ def test_graphiql_is_served_in_debug(live_server_url: str) -> None:
     assert "graphiql" in response.text.lower()
 
 
-def test_the_landing_page_is_served(live_server_url: str) -> None:
+def test_the_landing_page_is_the_web_app(live_server_url: str) -> None:
     response = httpx.get(f"{live_server_url}/", timeout=10)
 
     assert response.status_code == 200
-    assert "IP Technology Marketplace" in response.text
+    assert '<div id="root"></div>' in response.text and "/assets/index-" in response.text
+
+
+def test_an_unbuilt_web_app_answers_503_with_what_to_run(
+    client: Client, settings: Any, tmp_path: Path
+) -> None:
+    settings.WEB_APP_DIST = tmp_path  # no index.html there
+
+    response = client.get("/search")
+
+    assert response.status_code == 503
+    assert "make web" in response.content.decode()
