@@ -162,11 +162,11 @@ def test_seller_buyer_and_broker_close_a_deal_in_the_browser(
     search_box.press("Enter")
     b.wait_for_url(re.compile(r"q=battery"))
     results.first.wait_for()
-    before = b.get_by_role("status").filter(has_text="results").first.inner_text()
+    before = b.get_by_role("status").filter(has_text=re.compile(r"results? for")).first.inner_text()
     b.get_by_role("group", name="Sector").get_by_role("checkbox", name="Secondary batteries").check()
     b.wait_for_url(re.compile(r"sector="))
     b.get_by_test_id("search-results").get_by_role("link", name=title).wait_for()
-    after = b.get_by_role("status").filter(has_text="results").first.inner_text()
+    after = b.get_by_role("status").filter(has_text=re.compile(r"results? for")).first.inner_text()
     assert after != before  # the facet narrowed the results
     screenshot(b, "search")
     for hit in results.all():

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatMoney, minorDigits, toMinor } from "./format";
+import { interpolate } from "./index";
 import { en, ko } from "./messages/enums";
 
 describe("money", () => {
@@ -23,5 +24,21 @@ describe("catalogues", () => {
   it("have the same keys in both languages and no empty text", () => {
     expect(Object.keys(ko).sort()).toEqual(Object.keys(en).sort());
     for (const text of [...Object.values(en), ...Object.values(ko)]) expect(text.trim()).not.toBe("");
+  });
+});
+
+describe("plural forms", () => {
+  it("picks the locale's form and puts the number in place of #", () => {
+    const text = "{count, plural, one {# result} other {# results}} for “{q}”";
+    expect(interpolate(text, { count: 1, q: "battery" }, "en")).toBe("1 result for “battery”");
+    expect(interpolate(text, { count: 12, q: "battery" }, "en")).toBe("12 results for “battery”");
+    expect(interpolate(text, { count: 0, q: "x" }, "en")).toBe("0 results for “x”");
+    expect(interpolate("{count}건", { count: 1 }, "ko")).toBe("1건");
+  });
+
+  it("leaves text alone when the variable is not given", () => {
+    expect(interpolate("{count, plural, one {# deal} other {# deals}}", { other: 1 }, "en")).toBe(
+      "{count, plural, one {# deal} other {# deals}}",
+    );
   });
 });

@@ -23,9 +23,22 @@ export type Vars = Record<string, string | number>;
 const STORAGE_KEY = "ipmarket.locale";
 export const MISSING_MARK = "⟦";
 
-export function interpolate(text: string, vars?: Vars): string {
+// "{count, plural, one {# result} other {# results}}": the form Intl.PluralRules picks for the locale, with
+// # as the number (Korean needs no plural forms; English does).
+const PLURAL = /\{(\w+), plural,((?:\s*\w+ \{[^{}]*\})+)\s*\}/g;
+const PLURAL_FORM = /(\w+) \{([^{}]*)\}/g;
+
+export function interpolate(text: string, vars?: Vars, locale: Locale = "en"): string {
   if (!vars) return text;
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+  const plural = text.replace(PLURAL, (whole, name: string, forms: string) => {
+    if (!(name in vars)) return whole;
+    const value = Number(vars[name]);
+    const chosen = new Intl.PluralRules(locale).select(value);
+    const options = new Map([...forms.matchAll(PLURAL_FORM)].map((m) => [m[1], m[2]]));
+    const form = options.get(chosen) ?? options.get("other") ?? whole;
+    return form.replace(/#/g, String(vars[name]));
+  });
+  return plural.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
 
 export function translate(locale: Locale, key: string, vars?: Vars): string {
@@ -35,7 +48,7 @@ export function translate(locale: Locale, key: string, vars?: Vars): string {
     console.error(`missing translation: ${locale} ${key}`);
     return `${MISSING_MARK}${key}⟧`;
   }
-  return interpolate(text, vars);
+  return interpolate(text, vars, locale);
 }
 
 export function hasKey(key: string): boolean {

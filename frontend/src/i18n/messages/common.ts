@@ -38,7 +38,7 @@ export const en = {
   "common.no": "No",
   "common.close": "Close",
   "common.page": "Page {page} of {pages}",
-  "common.results": "{count} results",
+  "common.results": "{count, plural, one {# result} other {# results}}",
   "common.notFound": "Not found",
   "common.notFoundText": "This page does not exist, or you may not see it.",
   "common.signInNeeded": "Sign in to continue.",

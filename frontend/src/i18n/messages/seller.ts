@@ -157,7 +157,7 @@ export const en = {
   "seller.inquiries.noMessage": "No message",
   "seller.inquiries.open": "Open deal",
   "seller.inquiries.openContext": "{listing}, {buyer}",
-  "seller.inquiries.limited": "Only the latest {count} deals are shown.",
+  "seller.inquiries.limited": "Only the latest {count, plural, one {# deal is} other {# deals are}} shown.",
 
   // Candidate buyers
   "seller.buyers.title": "Candidate buyers",
