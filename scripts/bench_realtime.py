@@ -68,7 +68,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import redis.asyncio as aioredis
@@ -77,6 +76,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench_db import ensure_database, exclusive, refuse_unless_bench, with_path  # noqa: E402
 
 from backend.env import env  # noqa: E402 (needs the path above; imports no Django)
 
@@ -134,16 +135,12 @@ def latency_summary(values: Sequence[float]) -> dict[str, Any]:
 # --- environment and database --------------------------------------------------------------------------
 
 
-def _with_path(url: str, path: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=path))
-
-
 def configure() -> dict[str, str]:
     """The settings of this process and of the server (set before django.setup); returns them."""
     values = {
         "DATABASE_URL": os.environ.get("BENCH_REALTIME_DATABASE_URL")
-        or _with_path(env("DATABASE_URL"), f"/{DATABASE}"),
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL") or _with_path(env("REDIS_URL"), f"/{REDIS_DB}"),
+        or with_path(env("DATABASE_URL"), f"/{DATABASE}"),
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL") or with_path(env("REDIS_URL"), f"/{REDIS_DB}"),
         "CHANNELS_PREFIX": CHANNELS_PREFIX,
         "REALTIME_REDIS_PREFIX": REALTIME_PREFIX,
         "DJANGO_SETTINGS_MODULE": "backend.settings",
@@ -156,36 +153,9 @@ def configure() -> dict[str, str]:
         or base64.b64encode(os.urandom(32)).decode(),
         "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
     }
-    if "bench" not in urlsplit(values["DATABASE_URL"]).path:
-        sys.exit(
-            f"refusing to run: the bench database must have 'bench' in its name ({values['DATABASE_URL']})"
-        )
+    refuse_unless_bench(values["DATABASE_URL"])
     os.environ.update(values)
     return values
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_with_path(url, "/postgres"), autocommit=True) as conn:
-        if conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone() is None:
-            log(f"creating database {name}")
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-
-
-def exclusive(url: str) -> Any:
-    """A session-level advisory lock on the bench database, held while the connection stays open: a second
-    run at the same time would reset the room logs under the first one and share its CPUs."""
-    import psycopg
-
-    conn = psycopg.connect(url, autocommit=True)
-    row = conn.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
-    if not row or not row[0]:
-        conn.close()
-        sys.exit("another bench_realtime run is using the bench database; wait for it to finish")
-    return conn
 
 
 @dataclass
@@ -1154,8 +1124,8 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     settings = configure()
-    ensure_database(settings["DATABASE_URL"])
-    lock = exclusive(settings["DATABASE_URL"])
+    ensure_database(settings["DATABASE_URL"], log)
+    lock = exclusive(settings["DATABASE_URL"], LOCK_KEY, "bench_realtime")
     rooms, world = prepare(args.rooms)
     log(f"{len(rooms)} rooms ready ({world})")
     load_before = os.getloadavg()

@@ -74,12 +74,14 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 from unittest import mock
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench_db import ensure_database, exclusive, refuse_unless_bench, with_path  # noqa: E402
 
 from backend.env import env  # noqa: E402 (needs the path above; imports no Django)
 
@@ -148,10 +150,6 @@ def log(message: str) -> None:
 # --- environment ---------------------------------------------------------------------------------------
 
 
-def _with_path(url: str, path: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=path))
-
-
 def _secrets() -> dict[str, str]:
     """Throw-away secrets of the bench (DEBUG is off, so settings want them), kept so that the escrow data
     generated into the bench database stays readable from one run to the next."""
@@ -178,10 +176,10 @@ def base64_key() -> str:
 
 def configure() -> dict[str, str]:
     """The settings of this process and of the server (set before django.setup); returns them."""
-    redis_url = os.environ.get("BENCH_WEB_REDIS_URL") or _with_path(env("REDIS_URL"), f"/{REDIS_DB}")
+    redis_url = os.environ.get("BENCH_WEB_REDIS_URL") or with_path(env("REDIS_URL"), f"/{REDIS_DB}")
     values = {
         "DATABASE_URL": os.environ.get("BENCH_WEB_DATABASE_URL")
-        or _with_path(env("DATABASE_URL"), f"/{DATABASE}"),
+        or with_path(env("DATABASE_URL"), f"/{DATABASE}"),
         "ELASTICSEARCH_INDEX_PREFIX": INDEX_PREFIX,
         # Cache, broker, channel layer and the payment simulator away from the demo's Redis DB and worker.
         "REDIS_URL": redis_url,
@@ -195,37 +193,11 @@ def configure() -> dict[str, str]:
         "DEBUG": "0",  # as deployed: no SQL log per request, no autorefresh of static files
         "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
     }
-    if "bench" not in urlsplit(values["DATABASE_URL"]).path:
-        sys.exit(
-            f"refusing to run: the bench database must have 'bench' in its name ({values['DATABASE_URL']})"
-        )
+    refuse_unless_bench(values["DATABASE_URL"])
     for key, value in _secrets().items():
         values[key] = os.environ.get(key) or value
     os.environ.update(values)
     return values
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_with_path(url, "/postgres"), autocommit=True) as conn:
-        if conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone() is None:
-            log(f"creating database {name}")
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-
-
-def exclusive(url: str) -> Any:
-    """A session-level advisory lock on the bench database, held while the connection stays open."""
-    import psycopg
-
-    conn = psycopg.connect(url, autocommit=True)
-    row = conn.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
-    if not row or not row[0]:
-        conn.close()
-        sys.exit("another bench_web run is using the bench database; wait for it to finish")
-    return conn
 
 
 # --- initial JavaScript --------------------------------------------------------------------------------
@@ -1033,8 +1005,8 @@ def main() -> None:
     built = {"ran": False} if args.no_build else build()
     static = static_initial_js()
     settings = configure()
-    ensure_database(settings["DATABASE_URL"])
-    lock = exclusive(settings["DATABASE_URL"])
+    ensure_database(settings["DATABASE_URL"], log)
+    lock = exclusive(settings["DATABASE_URL"], LOCK_KEY, "bench_web")
     world = prepare(source_url, args.encode_all)
     queries = list(QUERIES[: args.queries])
     trace_path = args.output.with_name(args.output.stem + "-trace.json") if args.trace else None

@@ -97,10 +97,6 @@ def when_ready(page: Any, role: str, name: str, *, exact: bool = False) -> Any:
     return button
 
 
-def deal_state(page: Any) -> str:
-    return str(page.get_by_test_id("deal-state").get_attribute("data-state"))
-
-
 def wait_deal_state(page: Any, state: str) -> None:
     page.locator(f'[data-testid="deal-state"][data-state="{state}"]').wait_for()
 
